@@ -1,0 +1,51 @@
+# The two commands: `make run` serves the site, `make test` runs the whole suite.
+# Both set up everything they need on a fresh clone and are safe to run again.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST_PORT ?= 127.0.0.1:8000
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test setup lint format chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.requirements: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.requirements-dev: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.requirements
+
+setup: $(VENV)/.requirements
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_seed
+
+run: setup
+	@echo "Serving on http://$(HOST_PORT)/ . Emails are printed here, in this console, in development."
+	$(BIN)/python manage.py runserver $(HOST_PORT)
+
+# Browser tests drive Debian's chromium; install it when missing and we are allowed to.
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -q chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }; \
+	  else echo "Browser tests need $(CHROMIUM): sudo apt-get install chromium" >&2; exit 1; fi; }
+
+test: $(VENV)/.requirements-dev chromium setup
+	$(BIN)/pytest
+
+lint: $(VENV)/.requirements-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.requirements-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

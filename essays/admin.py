@@ -1,0 +1,57 @@
+from django.contrib import admin
+
+from .models import Essay, Paragraph
+
+
+class ParagraphInline(admin.TabularInline):
+    model = Paragraph
+    fields = ["position", "key", "kind", "text", "added_in", "retired_in"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Essay)
+class EssayAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "status", "published_at", "revision", "comments_open"]
+    list_filter = ["status", "comments_open"]
+    search_fields = ["title", "alternate_title", "slug"]
+    # The slug and source are the import's: footnote links and anchors are built from them.
+    readonly_fields = ["slug", "source", "revision", "revised_at"]
+    fields = [
+        "title",
+        "alternate_title",
+        "attribution",
+        "slug",
+        "status",
+        "published_at",
+        "comments_open",
+        "revision",
+        "revised_at",
+        "source",
+    ]
+    inlines = [ParagraphInline]
+
+    def has_add_permission(self, request):
+        # Essays are created by `manage.py import_essay`, which assigns the paragraph keys.
+        return False
+
+
+@admin.register(Paragraph)
+class ParagraphAdmin(admin.ModelAdmin):
+    list_display = ["key", "essay", "position", "kind", "retired_in"]
+    list_filter = ["kind", "essay"]
+    search_fields = ["key", "text"]
+    list_select_related = ["essay"]
+    # Paragraphs change only through an import: keys and text must stay in step.
+    readonly_fields = ["essay", "key", "position", "kind", "html", "text", "added_in", "retired_in"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

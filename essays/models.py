@@ -1,0 +1,102 @@
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class EssayQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Essay.Status.PUBLISHED, published_at__lte=timezone.now())
+
+
+class Essay(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    alternate_title = models.CharField(_("alternate title"), max_length=300, blank=True)
+    attribution = models.CharField(
+        _("attribution"), max_length=200, blank=True, help_text=_("Exactly as the source signs it.")
+    )
+    source = models.TextField(_("Markdown source"))
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    comments_open = models.BooleanField(_("comments open"), default=True)
+    revision = models.PositiveIntegerField(_("current revision"), default=1)
+    revised_at = models.DateTimeField(_("last revised at"), null=True, blank=True)
+
+    objects = EssayQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "title"]
+        verbose_name = _("essay")
+        verbose_name_plural = _("essays")
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("discussion:essay_detail", kwargs={"slug": self.slug})
+
+
+class ParagraphQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(retired_in__isnull=True)
+
+    def commentable(self):
+        return self.exclude(kind=Paragraph.Kind.HEADING)
+
+
+class Paragraph(models.Model):
+    """One addressable block of an essay; its `key` is its anchor for good."""
+
+    class Kind(models.TextChoices):
+        PARAGRAPH = "paragraph", _("Paragraph")
+        HEADING = "heading", _("Heading")
+        BLOCKQUOTE = "blockquote", _("Block quote")
+        LIST = "list", _("List")
+        FOOTNOTE = "footnote", _("Footnote")
+
+    essay = models.ForeignKey(Essay, on_delete=models.CASCADE, related_name="paragraphs")
+    key = models.CharField(_("key"), max_length=16)
+    position = models.PositiveIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    html = models.TextField(_("HTML, rendered at import"))
+    text = models.TextField(_("plain text"))
+    added_in = models.PositiveIntegerField(_("added in revision"), default=1)
+    retired_in = models.PositiveIntegerField(
+        _("retired in revision"), null=True, blank=True, help_text=_("Empty while live.")
+    )
+
+    objects = ParagraphQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["essay", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["essay", "key"], name="paragraph_key_unique_per_essay")
+        ]
+        indexes = [models.Index(fields=["essay", "retired_in", "position"])]
+        verbose_name = _("paragraph")
+        verbose_name_plural = _("paragraphs")
+
+    def __str__(self):
+        return f"{self.essay.slug} #p-{self.key}"
+
+    def get_absolute_url(self):
+        return reverse(
+            "discussion:paragraph_detail", kwargs={"slug": self.essay.slug, "key": self.key}
+        )
+
+    @property
+    def anchor(self) -> str:
+        return f"p-{self.key}"
+
+    @property
+    def is_commentable(self) -> bool:
+        return self.kind != self.Kind.HEADING
+
+    @property
+    def is_live(self) -> bool:
+        return self.retired_in is None

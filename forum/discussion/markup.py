@@ -1,0 +1,79 @@
+"""Comment markup: the one place where a reader's Markdown becomes HTML we publish.
+
+Rendering and sanitizing happen once, when a comment is written; the read path prints the
+stored result. bleach is frozen upstream, so everything that touches it lives in
+`sanitize_html` and the allowlist beside it: swapping sanitizers means changing this file.
+"""
+
+import re
+from functools import partial
+
+import bleach
+from bleach.linkifier import LinkifyFilter
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = frozenset(
+    {"p", "br", "em", "strong", "a", "blockquote", "ul", "ol", "li", "code", "pre"}
+)
+ALLOWED_ATTRIBUTES = {"a": {"href", "title", "rel"}, "ol": {"start"}}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener"
+
+# Browsers drop ASCII tabs and newlines anywhere in a URL and trim controls and spaces.
+_IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f]+")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+
+_comment_markdown = (
+    MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False})
+    # The subset readers may use: no images, headings, rules or raw HTML.
+    .disable(["image", "heading", "lheading", "hr", "html_block", "html_inline"])
+)
+
+
+def is_allowed_url(url: str) -> bool:
+    """Relative URLs and http(s)/mailto ones only.
+
+    bleach reads `javascript:123` as a host and port and lets it through; any colon before
+    the first '/', '?' or '#' must therefore start one of our schemes.
+    """
+    compact = _IGNORED_IN_URLS.sub("", url)
+    head = re.split(r"[/?#]", compact, maxsplit=1)[0]
+    if ":" not in head:
+        return True
+    match = _SCHEME.match(compact)
+    return bool(match) and match.group(1).lower() in ALLOWED_PROTOCOLS
+
+
+def _allow_attribute(tag: str, name: str, value: str) -> bool:
+    if name not in ALLOWED_ATTRIBUTES.get(tag, ()):
+        return False
+    if name == "href":
+        return is_allowed_url(value)
+    if name == "start":
+        return value.isdigit() and len(value) <= 6
+    return True
+
+
+def _set_link_rel(attrs, new=False):
+    attrs[(None, "rel")] = LINK_REL
+    return attrs
+
+
+_cleaner = bleach.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=_allow_attribute,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+    filters=[partial(LinkifyFilter, callbacks=[_set_link_rel], skip_tags={"pre", "code"})],
+)
+
+
+def sanitize_html(html: str) -> str:
+    """Reduce HTML to the comment allowlist; idempotent: sanitizing twice changes nothing."""
+    return _cleaner.clean(html)
+
+
+def render_comment(body: str) -> str:
+    """Markdown source of a comment -> the sanitized HTML we store and publish."""
+    return sanitize_html(_comment_markdown.render(body))

@@ -1,0 +1,97 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from essays.models import Essay, Paragraph
+
+
+class CommentQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Comment.Status.PUBLISHED)
+
+    def on_whole_essay(self, essay: Essay):
+        return self.filter(essay=essay, paragraph__isnull=True)
+
+    def on_paragraph(self, paragraph: Paragraph):
+        return self.filter(essay_id=paragraph.essay_id, paragraph=paragraph)
+
+    def shown_in_threads(self):
+        """Published comments and the placeholders that keep their replies in place."""
+        return self.filter(
+            status__in=[Comment.Status.PUBLISHED, Comment.Status.DELETED, Comment.Status.REMOVED]
+        )
+
+
+class Comment(models.Model):
+    class Status(models.TextChoices):
+        PUBLISHED = "published", _("Published")
+        PENDING = "pending", _("Awaiting review")
+        REMOVED = "removed", _("Removed by a moderator")
+        DELETED = "deleted", _("Deleted by its author")
+
+    essay = models.ForeignKey(Essay, on_delete=models.CASCADE, related_name="comments")
+    # Null: a comment on the whole essay. Paragraphs are retired, never deleted.
+    paragraph = models.ForeignKey(
+        Paragraph, on_delete=models.RESTRICT, null=True, blank=True, related_name="comments"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    # Null for a top-level comment, which is its own thread's root.
+    root = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="descendants"
+    )
+    depth = models.PositiveIntegerField(default=0)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
+    )
+    # The name an imported response was signed with; empty when the source names nobody.
+    author_name = models.CharField(_("author name"), max_length=100, blank=True)
+    body = models.TextField(_("body (Markdown)"))
+    body_html = models.TextField(_("body, rendered and sanitized"))
+    status = models.CharField(max_length=20, choices=Status, default=Status.PUBLISHED)
+    # Null for responses imported from a source that gives no date: we invent none.
+    created = models.DateTimeField(default=timezone.now, null=True, blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["essay", "paragraph", "status"]),
+            models.Index(fields=["root"]),
+        ]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+
+    def __str__(self):
+        return f"Comment {self.pk} by {self.author_display}"
+
+    def get_absolute_url(self):
+        if self.paragraph_id:
+            return f"{self.paragraph.get_absolute_url()}#{self.anchor}"
+        return f"{self.essay.get_absolute_url()}#{self.anchor}"
+
+    @property
+    def anchor(self) -> str:
+        return f"c-{self.pk}"
+
+    @property
+    def thread_root_id(self) -> int:
+        return self.root_id or self.pk
+
+    @property
+    def author_display(self) -> str:
+        if self.author_id:
+            return str(self.author)
+        return self.author_name or _("An unnamed reader")
+
+    @property
+    def is_placeholder(self) -> bool:
+        return self.status in (self.Status.DELETED, self.Status.REMOVED)

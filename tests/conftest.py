@@ -1,0 +1,66 @@
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from essays.models import Essay
+from essays.services import essay_import
+from forum.discussion.markup import render_comment
+from forum.discussion.models import Comment
+
+PROJECT = Path(__file__).resolve().parent.parent
+SHARED = PROJECT.parent / "shared"
+SEED_TEXT = SHARED / "seed" / "stalinism-the-inner-truth-of-bolshevism.txt"
+SEED_SOURCE = PROJECT / "essays" / "content" / "stalinism-the-inner-truth-of-bolshevism.md"
+SEED_SLUG = "stalinism-the-inner-truth-of-bolshevism"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def seeded_essay(db) -> Essay:
+    """The seed essay and its two responses, loaded as `make run` loads them."""
+    call_command("load_seed", stdout=io.StringIO())
+    return Essay.objects.get(slug=SEED_SLUG)
+
+
+def essay_source(*blocks: str, slug: str = "test-essay", title: str = "A test essay") -> str:
+    front = f"---\ntitle: {title}\nslug: {slug}\nattribution: T.E.\n---\n\n"
+    return front + "\n\n".join(blocks) + "\n"
+
+
+@pytest.fixture
+def make_essay(db):
+    def make(*blocks: str, slug: str = "test-essay") -> Essay:
+        return essay_import(source=essay_source(*blocks, slug=slug)).essay
+
+    return make
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(
+        email="reader@example.org", password="a-long-test-password", display_name="Rea Der"
+    )
+
+
+def add_comment(essay, *, body="A comment.", paragraph=None, parent=None, author=None, **fields):
+    """Store a published comment the way the write path does: body rendered once."""
+    comment = Comment(
+        essay=essay,
+        paragraph=paragraph,
+        parent=parent,
+        root=(parent.root or parent) if parent else None,
+        depth=parent.depth + 1 if parent else 0,
+        author=author,
+        author_name="" if author else "Someone",
+        body=body,
+        body_html=render_comment(body),
+        **fields,
+    )
+    comment.save()
+    return comment
