@@ -54,7 +54,7 @@ def parse_front_matter(source: str) -> tuple[dict[str, str], str]:
         name, separator, value = line.partition(":")
         name = name.strip()
         if not separator or name not in FRONT_MATTER_KEYS:
-            raise EssaySourceError(f"Line {number} of the front matter is not a known 'key: value'.")
+            raise EssaySourceError(f"Line {number} of the front matter is not a known 'key: value'")
         # Strip ASCII blanks only: the titles may hold meaningful non-breaking spaces.
         meta[name] = value.strip(" \t")
     return meta, "\n".join(lines[end + 1 :])
@@ -96,9 +96,7 @@ def _essay_markdown(url: str) -> MarkdownIt:
         meta = tokens[idx].meta
         label = escape(meta["label"])
         ref_id = f"fnref-{label}" if meta["subId"] == 0 else f"fnref-{label}-{meta['subId']}"
-        return (
-            f'<a href="{url}#fn-{label}" id="{ref_id}" class="footnote-ref">({label})</a>'
-        )
+        return f'<a href="{url}#fn-{label}" id="{ref_id}" class="footnote-ref">({label})</a>'
 
     def footnote_anchor(self, tokens, idx, options, env):
         label = escape(tokens[idx].meta["label"])

@@ -33,11 +33,12 @@ _comment_markdown = (
 def is_allowed_url(url: str) -> bool:
     """Relative URLs and http(s)/mailto ones only.
 
-    bleach reads `javascript:123` as a host and port and lets it through; any colon before
-    the first '/', '?' or '#' must therefore start one of our schemes.
+    bleach reads `javascript:123` as a host and port and lets it through. We are stricter
+    than the URL standard on purpose: any colon before the first '/' must end one of our
+    schemes, so no text that merely looks like a scheme (`&#74;avascript:`) gets through.
     """
     compact = _IGNORED_IN_URLS.sub("", url)
-    head = re.split(r"[/?#]", compact, maxsplit=1)[0]
+    head = compact.split("/", 1)[0]
     if ":" not in head:
         return True
     match = _SCHEME.match(compact)

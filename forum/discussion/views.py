@@ -41,4 +41,3 @@ def paragraph_detail(request, slug, key):
         "thread": thread_for(essay=essay, paragraph=paragraph),
     }
     return render(request, "discussion/paragraph_detail.html", context)
-

@@ -42,9 +42,7 @@ def test_blocks_are_split_one_per_paragraph_quote_part_list_heading_and_note():
 
 
 def test_footnote_reference_and_note_link_to_each_other_and_keep_the_visible_form():
-    document = parse_essay(
-        essay_source("Claim. [^7]", "[^7]: Source."), url="/essays/test-essay/"
-    )
+    document = parse_essay(essay_source("Claim. [^7]", "[^7]: Source."), url="/essays/test-essay/")
     paragraph, note = document.blocks
     assert (
         '<a href="/essays/test-essay/#fn-7" id="fnref-7" class="footnote-ref">(7)</a>'

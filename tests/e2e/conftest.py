@@ -1,0 +1,46 @@
+import io
+import os
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
+
+from essays.models import Essay
+from tests.conftest import SEED_SLUG
+
+# Django's live_server runs beside Playwright's sync API, which holds an event loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's chromium, never a downloaded browser; no background traffic off this machine.
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    }
+
+
+@pytest.fixture
+def live_essay(transactional_db, live_server) -> Essay:
+    call_command("load_seed", stdout=io.StringIO())
+    return Essay.objects.get(slug=SEED_SLUG)
+
+
+_axe = Axe()
+
+
+def assert_accessible(page):
+    """axe finds no serious or critical violation on the page as it is now."""
+    results = _axe.run(page)
+    blocking = [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} "
+        f"at {[node['target'] for node in violation['nodes']][:3]}"
+        for violation in results.response["violations"]
+        if violation["impact"] in BLOCKING_IMPACTS
+    ]
+    assert not blocking, "\n".join(blocking)
