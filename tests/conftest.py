@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from essays.models import Essay
 from essays.services import essay_import
-from forum.discussion.markup import render_comment
+from forum.discussion.markup import normalize_body, render_comment
 from forum.discussion.models import Comment
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,7 @@ def user(django_user_model):
 
 def add_comment(essay, *, body="A comment.", paragraph=None, parent=None, author=None, **fields):
     """Store a published comment the way the write path does: body rendered once."""
+    body = normalize_body(body)
     comment = Comment(
         essay=essay,
         paragraph=paragraph,

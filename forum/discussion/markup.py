@@ -75,6 +75,14 @@ def sanitize_html(html: str) -> str:
     return _cleaner.clean(html)
 
 
+def normalize_body(body: str) -> str:
+    """The form in which a comment's source is stored: LF newlines, no NUL characters.
+
+    NUL becomes U+FFFD as an HTML parser would read it; PostgreSQL refuses NUL in text.
+    """
+    return body.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+
+
 def render_comment(body: str) -> str:
     """Markdown source of a comment -> the sanitized HTML we store and publish."""
     return sanitize_html(_comment_markdown.render(body))

@@ -2,7 +2,7 @@ from django.db import transaction
 
 from essays.models import Essay
 
-from .markup import render_comment
+from .markup import normalize_body, render_comment
 from .models import Comment
 
 
@@ -13,6 +13,7 @@ def comment_import_response(*, essay: Essay, author_name: str, body: str) -> tup
     Such a response has no account and no date (we invent none); it is a top-level comment
     on the whole essay. Returns the comment and whether it was created.
     """
+    body = normalize_body(body)
     existing = (
         Comment.objects.on_whole_essay(essay)
         .filter(author__isnull=True, author_name=author_name, body=body, parent__isnull=True)

@@ -10,6 +10,7 @@ from forum.discussion.markup import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
     is_allowed_url,
+    normalize_body,
     render_comment,
     sanitize_html,
 )
@@ -128,3 +129,7 @@ def test_the_sanitizer_lives_in_one_module():
         if "import bleach" in path.read_text() or "from bleach" in path.read_text()
     ]
     assert importers == ["forum/discussion/markup.py"]
+
+
+def test_stored_bodies_have_no_nul_and_unix_newlines():
+    assert normalize_body("a\x00b\r\nc\rd") == "a\ufffdb\nc\nd"
