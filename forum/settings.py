@@ -57,6 +57,10 @@ else:
 # The public address of the site, used for links in emails (never the request's Host).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# Social login is off unless providers are named, e.g. "github,google", each with
+# SOCIAL_<PROVIDER>_CLIENT_ID and SOCIAL_<PROVIDER>_SECRET.
+SOCIAL_LOGIN_PROVIDERS = env_list("SOCIAL_LOGIN_PROVIDERS", [])
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -67,6 +71,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "allauth",
+    "allauth.account",
+    *(["allauth.socialaccount"] if SOCIAL_LOGIN_PROVIDERS else []),
+    *[f"allauth.socialaccount.providers.{provider}" for provider in SOCIAL_LOGIN_PROVIDERS],
     "forum.accounts",
     "essays",
     "forum.discussion",
@@ -82,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -121,6 +130,52 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+
+# Accounts (django-allauth): log in by email; a verified address is needed to comment,
+# not to log in, so a newcomer can read signed in while the confirmation email travels.
+ACCOUNT_ADAPTER = "forum.accounts.adapter.AccountAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "forum.accounts.forms.SignupForm"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Margins] "
+SOCIALACCOUNT_PROVIDERS = {
+    provider: {
+        "APP": {
+            "client_id": os.environ.get(f"SOCIAL_{provider.upper()}_CLIENT_ID", ""),
+            "secret": os.environ.get(f"SOCIAL_{provider.upper()}_SECRET", ""),
+        }
+    }
+    for provider in SOCIAL_LOGIN_PROVIDERS
+}
+
+# Email: printed to the console in development; SMTP when EMAIL_HOST is set.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    EMAIL_TIMEOUT = 20
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Margins <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -167,6 +222,14 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
+
+# Commenting. Rate limits are (how many, per how many seconds), all of which apply.
+COMMENT_MAX_LENGTH = 10_000
+COMMENT_RATE_LIMITS = [(5, 60), (40, 3600)]
+# Posting attempts while logged out, per client address.
+ANONYMOUS_POST_RATE_LIMITS = [(10, 600)]
+# Behind a proxy, the client address is the last entry it appends to X-Forwarded-For.
+CLIENT_ADDRESS_FROM_FORWARDED_FOR = env_bool("DJANGO_BEHIND_PROXY", False)
 
 LOGGING = {
     "version": 1,

@@ -3,5 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("forum.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
     path("", include("forum.discussion.urls")),
 ]

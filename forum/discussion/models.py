@@ -52,6 +52,8 @@ class Comment(models.Model):
     )
     # The name an imported response was signed with; empty when the source names nobody.
     author_name = models.CharField(_("author name"), max_length=100, blank=True)
+    # Came with an essay's source rather than from an account here.
+    imported = models.BooleanField(_("imported"), default=False)
     body = models.TextField(_("body (Markdown)"))
     body_html = models.TextField(_("body, rendered and sanitized"))
     status = models.CharField(max_length=20, choices=Status, default=Status.PUBLISHED)
@@ -90,8 +92,28 @@ class Comment(models.Model):
     def author_display(self) -> str:
         if self.author_id:
             return str(self.author)
-        return self.author_name or _("An unnamed reader")
+        if self.imported:
+            return self.author_name or _("An unnamed reader")
+        return _("A former member")
 
     @property
     def is_placeholder(self) -> bool:
         return self.status in (self.Status.DELETED, self.Status.REMOVED)
+
+
+class CommentRevision(models.Model):
+    """An earlier version of an edited comment, kept for moderators."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="revisions")
+    body = models.TextField()
+    body_html = models.TextField()
+    written_at = models.DateTimeField(null=True, blank=True)
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["comment", "replaced_at"]
+        verbose_name = _("earlier version of a comment")
+        verbose_name_plural = _("earlier versions of comments")
+
+    def __str__(self):
+        return f"Comment {self.comment_id} as of {self.replaced_at:%Y-%m-%d %H:%M}"

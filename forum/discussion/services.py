@@ -1,9 +1,194 @@
-from django.db import transaction
+"""Every change to the discussion goes through here: views validate input and call one service.
 
-from essays.models import Essay
+Each service checks permission itself (a view cannot forget), makes one atomic change and
+announces it after commit.
+"""
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from essays.models import Essay, Paragraph
+from forum.ratelimits import RateLimited, consume
 
 from .markup import normalize_body, render_comment
-from .models import Comment
+from .models import Comment, CommentRevision
+from .signals import comment_published, comment_removed
+
+
+class CommentRefused(Exception):
+    """A reader's action cannot be done; `message` says why, `status` is the HTTP answer."""
+
+    def __init__(self, message: str, *, status: int = 400, retry_after: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+
+
+def has_verified_email(user) -> bool:
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+def check_can_comment(user) -> None:
+    """Raise CommentRefused unless `user` may write comments at all."""
+    if user is None or not user.is_authenticated:
+        raise CommentRefused(_("Log in to post. Your text is kept here."), status=403)
+    if not user.is_active:
+        raise CommentRefused(_("This account cannot post."), status=403)
+    if not has_verified_email(user):
+        raise CommentRefused(
+            _(
+                "Confirm your email address before your first comment: follow the link we "
+                "sent to %(email)s, or ask for a new one from your account settings. "
+                "Your text is kept here."
+            )
+            % {"email": user.email},
+            status=403,
+        )
+
+
+def clean_body(body: str) -> str:
+    body = normalize_body(body)
+    if not body.strip():
+        raise CommentRefused(_("Your comment is empty. Write something before posting."))
+    if len(body) > settings.COMMENT_MAX_LENGTH:
+        raise CommentRefused(
+            _("Your comment is %(length)s characters long; the limit is %(limit)s.")
+            % {"length": f"{len(body):,}", "limit": f"{settings.COMMENT_MAX_LENGTH:,}"}
+        )
+    return body
+
+
+def _consume_posting_allowance(user) -> None:
+    try:
+        consume("comment", str(user.pk), settings.COMMENT_RATE_LIMITS)
+    except RateLimited as limited:
+        raise CommentRefused(
+            _(
+                "You are posting faster than the site allows. Try again in %(seconds)s "
+                "seconds; your text is kept here."
+            )
+            % {"seconds": limited.retry_after},
+            status=429,
+            retry_after=limited.retry_after,
+        ) from None
+
+
+def _announce(signal, comment: Comment) -> None:
+    transaction.on_commit(lambda: signal.send(sender=Comment, comment=comment))
+
+
+@transaction.atomic
+def comment_post(
+    *,
+    author,
+    essay: Essay,
+    body: str,
+    paragraph: Paragraph | None = None,
+    parent: Comment | None = None,
+) -> Comment:
+    """Publish a comment on a paragraph, on the whole essay, or in reply to a comment.
+
+    A reply always joins its parent's thread: same essay, same paragraph.
+    """
+    check_can_comment(author)
+    body = clean_body(body)
+    if not essay.comments_open:
+        raise CommentRefused(_("Comments are closed on this essay."), status=403)
+    if parent is not None:
+        if parent.essay_id != essay.pk:
+            raise CommentRefused(_("That comment belongs to another essay."), status=400)
+        if parent.status != Comment.Status.PUBLISHED:
+            raise CommentRefused(_("That comment is no longer there to reply to."), status=409)
+        paragraph = parent.paragraph
+    if paragraph is not None:
+        if paragraph.essay_id != essay.pk:
+            raise CommentRefused(_("That paragraph belongs to another essay."), status=400)
+        if parent is None and (not paragraph.is_live or not paragraph.is_commentable):
+            raise CommentRefused(_("That part of the essay cannot be discussed."), status=400)
+    _consume_posting_allowance(author)
+    comment = Comment(
+        essay=essay,
+        paragraph=paragraph,
+        parent=parent,
+        root=(parent.root or parent) if parent else None,
+        depth=parent.depth + 1 if parent else 0,
+        author=author,
+        body=body,
+        body_html=render_comment(body),
+        status=Comment.Status.PUBLISHED,
+    )
+    comment.full_clean()
+    comment.save()
+    _announce(comment_published, comment)
+    return comment
+
+
+def access_comment_for_edit(*, user, comment_id: int) -> Comment:
+    """Load a comment its author may change; 404 if absent, CommentRefused if not theirs."""
+    comment = get_object_or_404(
+        Comment.objects.select_related("essay", "paragraph", "author"), pk=comment_id
+    )
+    if not user.is_authenticated or comment.author_id != user.pk:
+        raise CommentRefused(_("Only its author can change this comment."), status=403)
+    if comment.status in (Comment.Status.DELETED, Comment.Status.REMOVED):
+        raise CommentRefused(_("This comment has been deleted."), status=409)
+    return comment
+
+
+@transaction.atomic
+def comment_edit(*, comment: Comment, editor, body: str) -> Comment:
+    """Replace a comment's text, keeping the earlier version for moderators."""
+    comment = access_comment_for_edit(user=editor, comment_id=comment.pk)
+    check_can_comment(editor)
+    body = clean_body(body)
+    if body == comment.body:
+        return comment
+    CommentRevision.objects.create(
+        comment=comment,
+        body=comment.body,
+        body_html=comment.body_html,
+        written_at=comment.edited_at or comment.created,
+    )
+    comment.body = body
+    comment.body_html = render_comment(body)
+    comment.edited_at = timezone.now()
+    comment.full_clean()
+    comment.save(update_fields=["body", "body_html", "edited_at"])
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, comment: Comment, actor) -> Comment:
+    """Delete a comment at its author's request; a placeholder keeps its replies in place."""
+    comment = access_comment_for_edit(user=actor, comment_id=comment.pk)
+    comment.status = Comment.Status.DELETED
+    comment.save(update_fields=["status"])
+    _announce(comment_removed, comment)
+    return comment
+
+
+@transaction.atomic
+def comments_release_author(*, author, delete: bool) -> int:
+    """Detach a departing member from their comments: deleted, or kept as a former member's.
+
+    Deleted comments lose their text too (and their earlier versions); replies by others
+    stay in place under the placeholder. Returns how many comments were affected.
+    """
+    comments = Comment.objects.filter(author=author)
+    affected = list(comments.filter(status=Comment.Status.PUBLISHED))
+    if delete:
+        CommentRevision.objects.filter(comment__author=author).delete()
+        count = comments.update(author=None, status=Comment.Status.DELETED, body="", body_html="")
+        for comment in affected:
+            _announce(comment_removed, comment)
+    else:
+        count = comments.update(author=None)
+    return count
 
 
 @transaction.atomic
@@ -16,7 +201,7 @@ def comment_import_response(*, essay: Essay, author_name: str, body: str) -> tup
     body = normalize_body(body)
     existing = (
         Comment.objects.on_whole_essay(essay)
-        .filter(author__isnull=True, author_name=author_name, body=body, parent__isnull=True)
+        .filter(imported=True, author_name=author_name, body=body, parent__isnull=True)
         .first()
     )
     if existing:
@@ -27,6 +212,7 @@ def comment_import_response(*, essay: Essay, author_name: str, body: str) -> tup
         body=body,
         body_html=render_comment(body),
         status=Comment.Status.PUBLISHED,
+        imported=True,
         created=None,
     )
     comment.full_clean()

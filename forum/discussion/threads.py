@@ -12,21 +12,28 @@ from essays.models import Essay, Paragraph
 
 from .models import Comment
 
-THREAD_ORDERS = {"oldest": ("id",), "newest": ("-id",)}
+THREAD_ORDERS = ("oldest", "newest")
+# Replies deeper than this stop indenting (see site.css) and say whom they answer instead.
+MAX_INDENT_DEPTH = 4
 
 
 @dataclass
 class ThreadNode:
     comment: Comment
+    parent: "ThreadNode | None" = None
     replies: list["ThreadNode"] = field(default_factory=list)
 
+    @property
+    def names_its_parent(self) -> bool:
+        return self.parent is not None and self.comment.depth >= MAX_INDENT_DEPTH
 
-def build_thread(comments: list[Comment]) -> list[ThreadNode]:
-    """Arrange comments (already in display order) into trees, parents before replies.
 
-    A placeholder (deleted or removed) is kept only while it has a visible reply below it.
-    A reply whose parent is not in the list is dropped with it: it stays reachable by
-    neither the thread nor the page, as its parent is.
+def build_thread(comments: list[Comment], *, order: str = "oldest") -> list[ThreadNode]:
+    """Arrange comments (oldest first) into trees; "newest" puts the newest threads first.
+
+    Replies always read oldest first, as a conversation. A placeholder (deleted or removed)
+    is kept only while it has a visible reply below it; a reply whose parent is not shown
+    is not shown either.
     """
     nodes = {comment.pk: ThreadNode(comment) for comment in comments}
     roots = []
@@ -35,8 +42,10 @@ def build_thread(comments: list[Comment]) -> list[ThreadNode]:
         if comment.parent_id is None:
             roots.append(node)
         elif comment.parent_id in nodes:
-            nodes[comment.parent_id].replies.append(node)
-    return _prune_empty_placeholders(roots)
+            node.parent = nodes[comment.parent_id]
+            node.parent.replies.append(node)
+    roots = _prune_empty_placeholders(roots)
+    return roots[::-1] if order == "newest" else roots
 
 
 def _prune_empty_placeholders(nodes: list[ThreadNode]) -> list[ThreadNode]:
@@ -55,7 +64,14 @@ def thread_for(*, essay: Essay, paragraph: Paragraph | None = None, order: str =
         comments = comments.on_whole_essay(essay)
     else:
         comments = comments.on_paragraph(paragraph)
-    return build_thread(list(comments.order_by(*THREAD_ORDERS[order])))
+    return build_thread(list(comments.order_by("id")), order=order)
+
+
+def published_count(*, essay: Essay, paragraph: Paragraph | None) -> int:
+    comments = Comment.objects.published()
+    if paragraph is None:
+        return comments.on_whole_essay(essay).count()
+    return comments.on_paragraph(paragraph).count()
 
 
 def comment_counts_by_paragraph(essay: Essay) -> dict[int, int]:
@@ -73,4 +89,14 @@ def comment_counts_by_paragraph(essay: Essay) -> dict[int, int]:
 def essays_with_comment_counts():
     return Essay.objects.published().annotate(
         comment_count=Count("comments", filter=Q(comments__status=Comment.Status.PUBLISHED))
+    )
+
+
+def published_comments_by(user):
+    """A member's published comments, newest first, with what they are attached to."""
+    return (
+        Comment.objects.published()
+        .filter(author=user, essay__in=Essay.objects.published())
+        .select_related("essay", "paragraph")
+        .order_by("-id")
     )

@@ -7,5 +7,21 @@ app_name = "discussion"
 urlpatterns = [
     path("", views.home, name="home"),
     path("essays/<slug:slug>/", views.essay_detail, name="essay_detail"),
+    path("essays/<slug:slug>/comment/", views.essay_comment, name="essay_comment"),
     path("essays/<slug:slug>/p/<str:key>/", views.paragraph_detail, name="paragraph_detail"),
+    path(
+        "essays/<slug:slug>/p/<str:key>/thread/",
+        views.paragraph_thread,
+        name="paragraph_thread",
+    ),
+    path(
+        "essays/<slug:slug>/p/<str:key>/comment/",
+        views.paragraph_comment,
+        name="paragraph_comment",
+    ),
+    path("comments/preview/", views.comment_preview, name="comment_preview"),
+    path("comments/<int:pk>/", views.comment_permalink, name="comment_permalink"),
+    path("comments/<int:pk>/reply/", views.comment_reply, name="comment_reply"),
+    path("comments/<int:pk>/edit/", views.comment_edit, name="comment_edit"),
+    path("comments/<int:pk>/delete/", views.comment_delete, name="comment_delete"),
 ]

@@ -1,32 +1,147 @@
-from django.shortcuts import get_object_or_404, render
+"""Thin views: read input, call one service or read, render. Every action works as a plain
+form; with htmx (the HX-Request header) the same URLs answer with page fragments."""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from essays.models import Essay, Paragraph
+from forum.ratelimits import RateLimited, client_address, consume
 
-from .threads import comment_counts_by_paragraph, essays_with_comment_counts, thread_for
+from . import services
+from .forms import CommentForm
+from .markup import render_comment
+from .models import Comment
+from .services import CommentRefused
+from .threads import (
+    THREAD_ORDERS,
+    comment_counts_by_paragraph,
+    essays_with_comment_counts,
+    published_count,
+    thread_for,
+)
+
+DRAFTS_SESSION_KEY = "comment_drafts"
 
 
 def home(request):
     return render(request, "discussion/home.html", {"essays": essays_with_comment_counts()})
 
 
+def _published_essay(slug) -> Essay:
+    return get_object_or_404(Essay.objects.published(), slug=slug)
+
+
+def _discussable_paragraph(essay, key) -> Paragraph:
+    paragraph = get_object_or_404(essay.paragraphs.live().commentable(), key=key)
+    paragraph.essay = essay
+    return paragraph
+
+
+def _thread_order(request) -> str:
+    order = request.GET.get("order", "oldest")
+    return order if order in THREAD_ORDERS else "oldest"
+
+
+def _posting_state(request, essay) -> str:
+    """What the comment form should offer this visitor: "closed", "anonymous", "unverified",
+    or "open"."""
+    if not essay.comments_open:
+        return "closed"
+    if not request.user.is_authenticated:
+        return "anonymous"
+    if not services.has_verified_email(request.user):
+        return "unverified"
+    return "open"
+
+
+def _login_url(next_url) -> str:
+    return f"{reverse('account_login')}?{urlencode({'next': next_url})}"
+
+
+def _draft_key(*, essay, paragraph=None, parent=None) -> str:
+    if parent is not None:
+        return f"reply:{parent.pk}"
+    if paragraph is not None:
+        return f"paragraph:{paragraph.pk}"
+    return f"essay:{essay.pk}"
+
+
+def _stash_draft(request, key, body) -> None:
+    drafts = request.session.get(DRAFTS_SESSION_KEY, {})
+    drafts[key] = body[: settings.COMMENT_MAX_LENGTH * 2]
+    request.session[DRAFTS_SESSION_KEY] = drafts
+
+
+def _drop_draft(request, key) -> None:
+    drafts = request.session.get(DRAFTS_SESSION_KEY, {})
+    if drafts.pop(key, None) is not None:
+        request.session[DRAFTS_SESSION_KEY] = drafts
+
+
+def _comment_form(request, *, draft_key, field_id, data=None) -> CommentForm:
+    """A blank form, or the reader's own draft kept from a refused attempt (login, say)."""
+    if data is not None:
+        return CommentForm(data, field_id=field_id)
+    draft = request.session.get(DRAFTS_SESSION_KEY, {}).get(draft_key)
+    return CommentForm(initial={"body": draft} if draft else None, field_id=field_id)
+
+
+def _region_context(request, *, essay, paragraph=None, form=None, focus=None, notice=""):
+    """Everything the discussion region of a paragraph or of the whole essay shows."""
+    order = _thread_order(request)
+    if paragraph is None:
+        page_url = essay.get_absolute_url()
+        post_url = reverse("discussion:essay_comment", kwargs={"slug": essay.slug})
+        region_id = "discussion"
+    else:
+        page_url = paragraph.get_absolute_url()
+        post_url = reverse(
+            "discussion:paragraph_comment", kwargs={"slug": essay.slug, "key": paragraph.key}
+        )
+        region_id = f"discussion-{paragraph.key}"
+    draft_key = _draft_key(essay=essay, paragraph=paragraph)
+    return {
+        "essay": essay,
+        "paragraph": paragraph,
+        "thread": thread_for(essay=essay, paragraph=paragraph, order=order),
+        "order": order,
+        "region_id": region_id,
+        "page_url": page_url,
+        "post_url": post_url,
+        "login_url": _login_url(f"{page_url}#{region_id}"),
+        "posting": _posting_state(request, essay),
+        "form": form or _comment_form(request, draft_key=draft_key, field_id=f"{region_id}-body"),
+        "focus_comment_id": focus.pk if focus else None,
+        "notice": notice,
+    }
+
+
 def essay_detail(request, slug):
-    essay = get_object_or_404(Essay.objects.published(), slug=slug)
+    essay = _published_essay(slug)
     paragraphs = list(essay.paragraphs.live().order_by("position"))
     counts = comment_counts_by_paragraph(essay)
     for paragraph in paragraphs:
         paragraph.comment_count = counts.get(paragraph.pk, 0)
+        paragraph.essay = essay
     context = {
         "essay": essay,
         "body_paragraphs": [p for p in paragraphs if p.kind != Paragraph.Kind.FOOTNOTE],
         "footnotes": [p for p in paragraphs if p.kind == Paragraph.Kind.FOOTNOTE],
-        "thread": thread_for(essay=essay),
+        **_region_context(request, essay=essay),
     }
     return render(request, "discussion/essay_detail.html", context)
 
 
 def paragraph_detail(request, slug, key):
-    essay = get_object_or_404(Essay.objects.published(), slug=slug)
-    paragraph = get_object_or_404(essay.paragraphs.live().commentable(), key=key)
+    essay = _published_essay(slug)
+    paragraph = _discussable_paragraph(essay, key)
     neighbours = {
         p.position: p
         for p in essay.paragraphs.live().filter(
@@ -34,10 +149,199 @@ def paragraph_detail(request, slug, key):
         )
     }
     context = {
-        "essay": essay,
-        "paragraph": paragraph,
         "previous": neighbours.get(paragraph.position - 1),
         "next": neighbours.get(paragraph.position + 1),
-        "thread": thread_for(essay=essay, paragraph=paragraph),
+        **_region_context(request, essay=essay, paragraph=paragraph),
     }
     return render(request, "discussion/paragraph_detail.html", context)
+
+
+def paragraph_thread(request, slug, key):
+    """The paragraph's discussion as a panel for the reading page (htmx); else its page."""
+    essay = _published_essay(slug)
+    paragraph = _discussable_paragraph(essay, key)
+    if not request.htmx:
+        return redirect(paragraph)
+    context = _region_context(request, essay=essay, paragraph=paragraph)
+    return render(request, "discussion/_panel.html", context)
+
+
+def _region_response(request, *, essay, paragraph, status=200, **extra):
+    """The discussion region again, for htmx, wherever the request came from in it (the
+    main form or a reply form): the region replaces itself, the margin count follows."""
+    context = _region_context(request, essay=essay, paragraph=paragraph, **extra)
+    if paragraph is not None:
+        context["margin_count"] = published_count(essay=essay, paragraph=paragraph)
+    response = render(request, "discussion/_region.html", context, status=status)
+    response["HX-Retarget"] = f"#{context['region_id']}"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def _compose(request, *, essay, paragraph=None, parent=None):
+    """Show, preview or post a new comment or reply; every refusal keeps the reader's text."""
+    draft_key = _draft_key(essay=essay, paragraph=paragraph, parent=parent)
+    field_id = f"reply-{parent.pk}-body" if parent else "compose-body"
+    form = _comment_form(
+        request,
+        draft_key=draft_key,
+        field_id=field_id,
+        data=request.POST if request.method == "POST" else None,
+    )
+    context = {"essay": essay, "paragraph": paragraph, "parent": parent, "form": form}
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        body = form.cleaned_data["body"]
+        try:
+            if "preview" in request.POST:
+                services.clean_body(body)
+                context["preview_html"] = render_comment(body)
+            else:
+                if not request.user.is_authenticated:
+                    _consume_anonymous_attempt(request)
+                comment = services.comment_post(
+                    author=request.user, essay=essay, body=body, paragraph=paragraph, parent=parent
+                )
+                _drop_draft(request, draft_key)
+                if request.htmx:
+                    return _region_response(
+                        request,
+                        essay=essay,
+                        paragraph=comment.paragraph,
+                        focus=comment,
+                        notice=_("Your comment is published."),
+                    )
+                return redirect(comment.get_absolute_url())
+        except CommentRefused as refusal:
+            if refusal.status in (403, 429):
+                _stash_draft(request, draft_key, body)
+            form.add_error(None, refusal.message)
+            status = refusal.status
+            context["retry_after"] = refusal.retry_after
+    context.update(
+        posting=_posting_state(request, essay),
+        login_url=_login_url(request.get_full_path()),
+        post_url=request.path,
+        enhanced=bool(request.htmx),
+    )
+    if request.htmx and parent is None and request.method == "POST":
+        return _region_response(request, essay=essay, paragraph=paragraph, form=form, status=status)
+    template = "discussion/_compose_form.html" if request.htmx else "discussion/compose.html"
+    response = render(request, template, context, status=status)
+    if context.get("retry_after"):
+        response["Retry-After"] = str(context["retry_after"])
+    return response
+
+
+def _consume_anonymous_attempt(request) -> None:
+    try:
+        consume("anonymous-post", client_address(request), settings.ANONYMOUS_POST_RATE_LIMITS)
+    except RateLimited as limited:
+        raise CommentRefused(
+            _("Too many attempts from your address. Try again in %(seconds)s seconds.")
+            % {"seconds": limited.retry_after},
+            status=429,
+            retry_after=limited.retry_after,
+        ) from None
+
+
+def essay_comment(request, slug):
+    return _compose(request, essay=_published_essay(slug))
+
+
+def paragraph_comment(request, slug, key):
+    essay = _published_essay(slug)
+    return _compose(request, essay=essay, paragraph=_discussable_paragraph(essay, key))
+
+
+def comment_reply(request, pk):
+    parent = get_object_or_404(
+        Comment.objects.select_related("essay", "paragraph", "author"),
+        pk=pk,
+        essay__in=Essay.objects.published(),
+    )
+    if parent.status != Comment.Status.PUBLISHED and request.method == "GET":
+        raise Http404("No comment to reply to.")
+    return _compose(request, essay=parent.essay, paragraph=parent.paragraph, parent=parent)
+
+
+def comment_permalink(request, pk):
+    comment = get_object_or_404(
+        Comment.objects.select_related("essay", "paragraph"),
+        pk=pk,
+        essay__in=Essay.objects.published(),
+    )
+    return redirect(comment.get_absolute_url())
+
+
+def _refusal_page(request, refusal, comment=None):
+    return render(
+        request,
+        "discussion/refused.html",
+        {"message": refusal.message, "comment": comment},
+        status=refusal.status,
+    )
+
+
+@login_required
+def comment_edit(request, pk):
+    try:
+        comment = services.access_comment_for_edit(user=request.user, comment_id=pk)
+    except CommentRefused as refusal:
+        return _refusal_page(request, refusal)
+    form = CommentForm(
+        request.POST if request.method == "POST" else None,
+        initial={"body": comment.body},
+        field_id="edit-body",
+    )
+    context = {"comment": comment, "form": form, "essay": comment.essay}
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        body = form.cleaned_data["body"]
+        try:
+            if "preview" in request.POST:
+                services.clean_body(body)
+                context["preview_html"] = render_comment(body)
+            else:
+                services.comment_edit(comment=comment, editor=request.user, body=body)
+                return redirect(comment.get_absolute_url())
+        except CommentRefused as refusal:
+            form.add_error(None, refusal.message)
+            status = refusal.status
+    return render(request, "discussion/comment_edit.html", context, status=status)
+
+
+@login_required
+def comment_delete(request, pk):
+    try:
+        comment = services.access_comment_for_edit(user=request.user, comment_id=pk)
+    except CommentRefused as refusal:
+        return _refusal_page(request, refusal)
+    if request.method == "POST":
+        services.comment_delete(comment=comment, actor=request.user)
+        return redirect(comment.get_absolute_url())
+    return render(request, "discussion/comment_delete.html", {"comment": comment})
+
+
+@require_POST
+def comment_preview(request):
+    """The exact HTML a body would publish as (htmx); no login needed, nothing stored."""
+    form = CommentForm(request.POST)
+    message, preview_html, status = "", "", 200
+    if form.is_valid():
+        try:
+            consume("preview", client_address(request), [(60, 60)])
+            preview_html = render_comment(services.clean_body(form.cleaned_data["body"]))
+        except CommentRefused as refusal:
+            message, status = refusal.message, 400
+        except RateLimited as limited:
+            message = _("Too many previews. Try again in %(seconds)s seconds.") % {
+                "seconds": limited.retry_after
+            }
+            status = 429
+    return render(
+        request,
+        "discussion/_preview.html",
+        {"preview_html": preview_html, "message": message},
+        status=status,
+    )

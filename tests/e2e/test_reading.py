@@ -61,11 +61,23 @@ def test_the_page_works_at_360_pixels_wide(page, live_server, live_essay):
     assert_accessible(page)
 
 
-def test_a_margin_count_leads_to_the_paragraph_discussion_and_back(page, live_server, live_essay):
+def test_a_margin_count_opens_the_thread_in_place_then_its_own_page(page, live_server, live_essay):
     page.goto(live_server.url + live_essay.get_absolute_url())
     block = page.locator(".block--paragraph").nth(3)
     anchor = block.get_attribute("id")
-    block.locator(".margin-count").click()
+    count = block.locator(".margin-count")
+    count.click()
+    panel = block.locator(".thread-panel")
+    heading = panel.get_by_role("heading", name="Discussion of this paragraph")
+    expect(heading).to_be_focused()
+    expect(count).to_have_attribute("aria-expanded", "true")
+    expect(page).to_have_url(re.compile(r"/essays/[^/]+/$"))  # no reload, no navigation
+    assert_accessible(page)
+    panel.get_by_role("button", name=re.compile("^Close")).click()
+    expect(panel).to_be_empty()
+    expect(count).to_be_focused()
+    count.click()
+    panel.get_by_role("link", name="Open on its own page").click()
     expect(page.get_by_role("heading", name="Discussion of a paragraph")).to_be_visible()
     expect(page.locator(".context-focus")).to_contain_text("This policy of state terror")
     expect(page.locator(".context--before")).to_contain_text("Stalin greatly expanded")

@@ -1,0 +1,52 @@
+"""The data export: everything the site holds about a member, as one JSON document."""
+
+from django.conf import settings
+
+from forum.discussion.models import Comment
+
+EXPORT_FORMAT_VERSION = 1
+
+
+def user_export(user) -> dict:
+    comments = (
+        Comment.objects.filter(author=user)
+        .select_related("essay", "paragraph")
+        .prefetch_related("revisions")
+        .order_by("id")
+    )
+    return {
+        "format_version": EXPORT_FORMAT_VERSION,
+        "profile": {
+            "email": user.email,
+            "display_name": user.display_name,
+            "date_joined": user.date_joined.isoformat(),
+            "last_login": user.last_login.isoformat() if user.last_login else None,
+            "email_addresses": [
+                {"email": address.email, "verified": address.verified, "primary": address.primary}
+                for address in user.emailaddress_set.all()
+            ],
+        },
+        "comments": [_comment(comment) for comment in comments],
+    }
+
+
+def _comment(comment: Comment) -> dict:
+    return {
+        "id": comment.pk,
+        "url": settings.SITE_URL + comment.get_absolute_url(),
+        "essay": {"slug": comment.essay.slug, "title": comment.essay.title},
+        "paragraph": (
+            {"key": comment.paragraph.key, "text": comment.paragraph.text}
+            if comment.paragraph_id
+            else None
+        ),
+        "in_reply_to": comment.parent_id,
+        "status": comment.status,
+        "body": comment.body,
+        "created": comment.created.isoformat() if comment.created else None,
+        "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
+        "earlier_versions": [
+            {"body": revision.body, "replaced_at": revision.replaced_at.isoformat()}
+            for revision in comment.revisions.all()
+        ],
+    }

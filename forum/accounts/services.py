@@ -1,0 +1,24 @@
+from django.contrib.auth import logout
+from django.db import transaction
+
+from forum.discussion.services import comments_release_author
+
+from .models import User
+
+
+@transaction.atomic
+def user_set_display_name(*, user: User, display_name: str) -> User:
+    user.display_name = display_name.strip()
+    user.full_clean()
+    user.save(update_fields=["display_name"])
+    return user
+
+
+@transaction.atomic
+def account_delete(*, user: User, delete_comments: bool, request=None) -> None:
+    """Remove an account for good. Its comments are deleted (placeholders keep others'
+    replies in place) or kept under "a former member", as the person chose."""
+    comments_release_author(author=user, delete=delete_comments)
+    if request is not None:
+        logout(request)
+    user.delete()

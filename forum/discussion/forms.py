@@ -1,0 +1,23 @@
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your comment"),
+        # The service enforces the limit with its own message; the widget only helps.
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": settings.COMMENT_MAX_LENGTH}),
+        strip=False,
+        required=False,
+        help_text=_(
+            "Markdown: *emphasis*, **strong**, [links](https://…), > quotes, lists, `code`. "
+            "No images or headings."
+        ),
+    )
+
+    def __init__(self, *args, field_id: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if field_id:
+            # Several forms can share a page; each textarea needs its own id for its label.
+            self.fields["body"].widget.attrs["id"] = field_id

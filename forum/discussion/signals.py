@@ -1,0 +1,11 @@
+"""Events other apps may follow without this app knowing them (subscriptions, moderation).
+
+Both are sent after the transaction that caused them has committed.
+"""
+
+from django.dispatch import Signal
+
+# Sent with comment=<Comment> when a comment becomes visible to readers.
+comment_published = Signal()
+# Sent with comment=<Comment> when a comment stops being visible (deleted or removed).
+comment_removed = Signal()
