@@ -2,6 +2,8 @@ import io
 from pathlib import Path
 
 import pytest
+from allauth.account.models import EmailAddress
+from django.core.cache import cache
 from django.core.management import call_command
 
 from essays.models import Essay
@@ -19,6 +21,14 @@ SEED_SLUG = "stalinism-the-inner-truth-of-bolshevism"
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit counters live in the cache: every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -41,16 +51,44 @@ def make_essay(db):
     return make
 
 
+PASSWORD = "a-long-test-password"
+
+
+def make_user(email, display_name, *, verified=True):
+    from forum.accounts.models import User
+
+    user = User.objects.create_user(email=email, password=PASSWORD, display_name=display_name)
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=verified)
+    return user
+
+
 @pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user(
-        email="reader@example.org", password="a-long-test-password", display_name="Rea Der"
-    )
+def user(db):
+    """A reader with a confirmed email address."""
+    return make_user("reader@example.org", "Rea Der")
+
+
+@pytest.fixture
+def other_user(db):
+    return make_user("other@example.org", "Otto Ther")
+
+
+@pytest.fixture
+def unverified_user(db):
+    return make_user("new@example.org", "New Comer", verified=False)
+
+
+@pytest.fixture
+def reader_client(client, user):
+    client.force_login(user)
+    return client
 
 
 def add_comment(essay, *, body="A comment.", paragraph=None, parent=None, author=None, **fields):
     """Store a published comment the way the write path does: body rendered once."""
     body = normalize_body(body)
+    if parent is not None:
+        paragraph = parent.paragraph
     comment = Comment(
         essay=essay,
         paragraph=paragraph,

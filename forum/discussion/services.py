@@ -100,6 +100,8 @@ def comment_post(
     if not essay.comments_open:
         raise CommentRefused(_("Comments are closed on this essay."), status=403)
     if parent is not None:
+        # Read the parent afresh, locked: it may have been deleted since the form was shown.
+        parent = Comment.objects.select_for_update().select_related("paragraph").get(pk=parent.pk)
         if parent.essay_id != essay.pk:
             raise CommentRefused(_("That comment belongs to another essay."), status=400)
         if parent.status != Comment.Status.PUBLISHED:

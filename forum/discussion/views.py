@@ -218,9 +218,15 @@ def _compose(request, *, essay, paragraph=None, parent=None):
             form.add_error(None, refusal.message)
             status = refusal.status
             context["retry_after"] = refusal.retry_after
+    if parent is not None:
+        return_to = request.path
+    elif paragraph is not None:
+        return_to = f"{paragraph.get_absolute_url()}#discussion-{paragraph.key}"
+    else:
+        return_to = f"{essay.get_absolute_url()}#discussion"
     context.update(
         posting=_posting_state(request, essay),
-        login_url=_login_url(request.get_full_path()),
+        login_url=_login_url(return_to),
         post_url=request.path,
         enhanced=bool(request.htmx),
     )
