@@ -5,19 +5,23 @@ from django.utils.translation import gettext_lazy as _
 from .models import User
 
 DISPLAY_NAME_HELP = _("Shown beside your comments. You can change it later.")
+DISPLAY_NAME_MISSING = _("Choose a name to show beside your comments.")
 
 
 class SignupForm(forms.Form):
     """The fields allauth's sign-up form lacks; the adapter stores them."""
 
     display_name = forms.CharField(
-        label=_("Display name"), max_length=60, help_text=DISPLAY_NAME_HELP
+        label=_("Display name"),
+        max_length=60,
+        help_text=DISPLAY_NAME_HELP,
+        error_messages={"required": DISPLAY_NAME_MISSING},
     )
 
     def clean_display_name(self):
         name = self.cleaned_data["display_name"].strip()
         if not name:
-            raise forms.ValidationError(_("Choose a name to show beside your comments."))
+            raise forms.ValidationError(DISPLAY_NAME_MISSING)
         return name
 
     def signup(self, request, user):
@@ -29,11 +33,12 @@ class DisplayNameForm(forms.ModelForm):
         model = User
         fields = ["display_name"]
         help_texts = {"display_name": DISPLAY_NAME_HELP}
+        error_messages = {"display_name": {"required": DISPLAY_NAME_MISSING}}
 
     def clean_display_name(self):
         name = self.cleaned_data["display_name"].strip()
         if not name:
-            raise forms.ValidationError(_("Choose a name to show beside your comments."))
+            raise forms.ValidationError(DISPLAY_NAME_MISSING)
         return name
 
 
