@@ -83,6 +83,11 @@ def normalize_body(body: str) -> str:
     return body.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
 
 
+def has_visible_text(html: str) -> bool:
+    """Whether sanitized HTML shows any text (a lone link definition renders to nothing)."""
+    return bool(re.sub(r"<[^>]*>", "", html).strip())
+
+
 def render_comment(body: str) -> str:
     """Markdown source of a comment -> the sanitized HTML we store and publish."""
     return sanitize_html(_comment_markdown.render(body))

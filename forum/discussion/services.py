@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from essays.models import Essay, Paragraph
 from forum.ratelimits import RateLimited, consume
 
-from .markup import normalize_body, render_comment
+from .markup import has_visible_text, normalize_body, render_comment
 from .models import Comment, CommentRevision
 from .signals import comment_published, comment_removed
 
@@ -63,6 +63,15 @@ def clean_body(body: str) -> str:
     return body
 
 
+def render_body(body: str) -> tuple[str, str]:
+    """Check a body and render it: (the source to store, the HTML to publish)."""
+    body = clean_body(body)
+    html = render_comment(body)
+    if not has_visible_text(html):
+        raise CommentRefused(_("Your comment has no text to show. Write something readable."))
+    return body, html
+
+
 def _consume_posting_allowance(user) -> None:
     try:
         consume("comment", str(user.pk), settings.COMMENT_RATE_LIMITS)
@@ -96,7 +105,7 @@ def comment_post(
     A reply always joins its parent's thread: same essay, same paragraph.
     """
     check_can_comment(author)
-    body = clean_body(body)
+    body, body_html = render_body(body)
     if not essay.comments_open:
         raise CommentRefused(_("Comments are closed on this essay."), status=403)
     if parent is not None:
@@ -121,7 +130,7 @@ def comment_post(
         depth=parent.depth + 1 if parent else 0,
         author=author,
         body=body,
-        body_html=render_comment(body),
+        body_html=body_html,
         status=Comment.Status.PUBLISHED,
     )
     comment.full_clean()
@@ -147,7 +156,7 @@ def comment_edit(*, comment: Comment, editor, body: str) -> Comment:
     """Replace a comment's text, keeping the earlier version for moderators."""
     comment = access_comment_for_edit(user=editor, comment_id=comment.pk)
     check_can_comment(editor)
-    body = clean_body(body)
+    body, body_html = render_body(body)
     if body == comment.body:
         return comment
     CommentRevision.objects.create(
@@ -157,7 +166,7 @@ def comment_edit(*, comment: Comment, editor, body: str) -> Comment:
         written_at=comment.edited_at or comment.created,
     )
     comment.body = body
-    comment.body_html = render_comment(body)
+    comment.body_html = body_html
     comment.edited_at = timezone.now()
     comment.full_clean()
     comment.save(update_fields=["body", "body_html", "edited_at"])

@@ -16,7 +16,6 @@ from forum.ratelimits import RateLimited, client_address, consume
 
 from . import services
 from .forms import CommentForm
-from .markup import render_comment
 from .models import Comment
 from .services import CommentRefused
 from .threads import (
@@ -189,13 +188,12 @@ def _compose(request, *, essay, paragraph=None, parent=None):
         data=request.POST if request.method == "POST" else None,
     )
     context = {"essay": essay, "paragraph": paragraph, "parent": parent, "form": form}
-    status = 200
+    status = 400 if request.method == "POST" and not form.is_valid() else 200
     if request.method == "POST" and form.is_valid():
         body = form.cleaned_data["body"]
         try:
             if "preview" in request.POST:
-                services.clean_body(body)
-                context["preview_html"] = render_comment(body)
+                context["preview_html"] = services.render_body(body)[1]
             else:
                 if not request.user.is_authenticated:
                     _consume_anonymous_attempt(request)
@@ -301,13 +299,12 @@ def comment_edit(request, pk):
         field_id="edit-body",
     )
     context = {"comment": comment, "form": form, "essay": comment.essay}
-    status = 200
+    status = 400 if request.method == "POST" and not form.is_valid() else 200
     if request.method == "POST" and form.is_valid():
         body = form.cleaned_data["body"]
         try:
             if "preview" in request.POST:
-                services.clean_body(body)
-                context["preview_html"] = render_comment(body)
+                context["preview_html"] = services.render_body(body)[1]
             else:
                 services.comment_edit(comment=comment, editor=request.user, body=body)
                 return redirect(comment.get_absolute_url())
@@ -337,7 +334,7 @@ def comment_preview(request):
     if form.is_valid():
         try:
             consume("preview", client_address(request), [(60, 60)])
-            preview_html = render_comment(services.clean_body(form.cleaned_data["body"]))
+            preview_html = services.render_body(form.cleaned_data["body"])[1]
         except CommentRefused as refusal:
             message, status = refusal.message, 400
         except RateLimited as limited:

@@ -197,3 +197,8 @@ def test_release_author_deletes_or_keeps_comments_as_chosen(essay):
     kept.refresh_from_db()
     assert kept.author is None and kept.status == Comment.Status.PUBLISHED
     assert kept.author_display == "A former member"
+
+
+def test_a_body_that_renders_to_nothing_is_refused(user, essay):
+    with pytest.raises(CommentRefused, match="no text to show"):
+        post(user, essay, "[label]: https://example.org")
