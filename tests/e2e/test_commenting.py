@@ -34,7 +34,7 @@ def sign_up_and_confirm(page, live_server, email="newcomer@example.org"):
     page.get_by_label("Password:", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again):").fill(PASSWORD)
     page.get_by_role("button", name="Sign Up").click()
-    expect(page.get_by_role("status")).to_contain_text(f"Confirmation email sent to {email}")
+    expect(page.locator(".messages")).to_contain_text(f"Confirmation email sent to {email}")
     expect(page.get_by_role("link", name="New Comer")).to_be_visible()
     expect(page.locator(".block").nth(2)).to_be_visible()  # back where they started
     assert_accessible(page)
