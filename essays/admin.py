@@ -30,6 +30,7 @@ class EssayAdmin(admin.ModelAdmin):
         "status",
         "published_at",
         "comments_open",
+        "premoderated",
         "revision",
         "revised_at",
         "source",

@@ -24,6 +24,9 @@ class Essay(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     comments_open = models.BooleanField(_("comments open"), default=True)
+    premoderated = models.BooleanField(
+        _("pre-moderated"), default=False, help_text=_("Every comment waits for a moderator.")
+    )
     revision = models.PositiveIntegerField(_("current revision"), default=1)
     revised_at = models.DateTimeField(_("last revised at"), null=True, blank=True)
 

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "forum.accounts",
     "essays",
     "forum.discussion",
+    "forum.moderation",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +227,12 @@ CONTENT_SECURITY_POLICY = (
 # Commenting. Rate limits are (how many, per how many seconds), all of which apply.
 COMMENT_MAX_LENGTH = 10_000
 COMMENT_RATE_LIMITS = [(5, 60), (40, 3600)]
+# Moderation (forum/moderation/rules.py applies these).
+DISCUSSION_POLICY = "forum.moderation.policy"
+MODERATION_FIRST_COMMENTS_REVIEWED = int(os.environ.get("MODERATION_FIRST_COMMENTS_REVIEWED", "1"))
+MODERATION_LINK_LIMIT = int(os.environ.get("MODERATION_LINK_LIMIT", "3"))
+MODERATION_HIDE_THRESHOLD = int(os.environ.get("MODERATION_HIDE_THRESHOLD", "3"))
+REPORT_RATE_LIMITS = [(10, 3600)]
 # Posting attempts while logged out, per client address.
 ANONYMOUS_POST_RATE_LIMITS = [(10, 600)]
 # Behind a proxy, the client address is the last entry it appends to X-Forwarded-For.

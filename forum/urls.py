@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("forum.accounts.urls")),
+    path("", include("forum.moderation.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("forum.discussion.urls")),
 ]

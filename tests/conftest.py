@@ -24,6 +24,13 @@ def fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def publish_first_comments(settings):
+    """Most tests are about discussing, not moderating: new accounts post straight away.
+    Moderation tests set MODERATION_FIRST_COMMENTS_REVIEWED back to the default, 1."""
+    settings.MODERATION_FIRST_COMMENTS_REVIEWED = 0
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     """Rate-limit counters live in the cache: every test starts with none."""
     cache.clear()

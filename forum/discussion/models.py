@@ -16,11 +16,16 @@ class CommentQuerySet(models.QuerySet):
     def on_paragraph(self, paragraph: Paragraph):
         return self.filter(essay_id=paragraph.essay_id, paragraph=paragraph)
 
-    def shown_in_threads(self):
-        """Published comments and the placeholders that keep their replies in place."""
-        return self.filter(
-            status__in=[Comment.Status.PUBLISHED, Comment.Status.DELETED, Comment.Status.REMOVED]
-        )
+    def shown_in_threads(self, viewer=None, *, moderator: bool = False):
+        """Published comments, the placeholders that keep replies in place, and what only
+        this viewer may see: their own comments awaiting review, or everything for a
+        moderator."""
+        if moderator:
+            return self.all()
+        visible = models.Q(status__in=PLACEHOLDER_STATUSES + [Comment.Status.PUBLISHED])
+        if viewer is not None and viewer.is_authenticated:
+            visible |= models.Q(status=Comment.Status.PENDING, author=viewer)
+        return self.filter(visible)
 
 
 class Comment(models.Model):
@@ -29,6 +34,7 @@ class Comment(models.Model):
         PENDING = "pending", _("Awaiting review")
         REMOVED = "removed", _("Removed by a moderator")
         DELETED = "deleted", _("Deleted by its author")
+        HIDDEN = "hidden", _("Hidden pending review")
 
     essay = models.ForeignKey(Essay, on_delete=models.CASCADE, related_name="comments")
     # Null: a comment on the whole essay. Paragraphs are retired, never deleted.
@@ -57,6 +63,10 @@ class Comment(models.Model):
     body = models.TextField(_("body (Markdown)"))
     body_html = models.TextField(_("body, rendered and sanitized"))
     status = models.CharField(max_length=20, choices=Status, default=Status.PUBLISHED)
+    # The public reason a moderator gave for a removal, shown in the placeholder.
+    removal_reason = models.CharField(_("public removal reason"), max_length=100, blank=True)
+    # Set on a thread's root comment: no new replies anywhere in the thread.
+    locked_at = models.DateTimeField(null=True, blank=True)
     # Null for responses imported from a source that gives no date: we invent none.
     created = models.DateTimeField(default=timezone.now, null=True, blank=True)
     edited_at = models.DateTimeField(null=True, blank=True)
@@ -98,7 +108,17 @@ class Comment(models.Model):
 
     @property
     def is_placeholder(self) -> bool:
-        return self.status in (self.Status.DELETED, self.Status.REMOVED)
+        """Shown to readers as a placeholder (the thread keeps its shape)."""
+        return self.status in PLACEHOLDER_STATUSES
+
+    @property
+    def placeholder_text(self) -> str:
+        if self.status == self.Status.REMOVED and self.removal_reason:
+            return _("Removed by a moderator: %(reason)s") % {"reason": self.removal_reason}
+        return self.get_status_display()
+
+
+PLACEHOLDER_STATUSES = [Comment.Status.DELETED, Comment.Status.REMOVED, Comment.Status.HIDDEN]
 
 
 class CommentRevision(models.Model):

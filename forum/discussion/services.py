@@ -4,6 +4,8 @@ Each service checks permission itself (a view cannot forget), makes one atomic c
 announces it after commit.
 """
 
+from importlib import import_module
+
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
@@ -16,7 +18,12 @@ from forum.ratelimits import RateLimited, consume
 
 from .markup import has_visible_text, normalize_body, render_comment
 from .models import Comment, CommentRevision
-from .signals import comment_published, comment_removed
+from .signals import comment_held, comment_published, comment_removed
+
+
+def policy():
+    """The moderation policy (settings.DISCUSSION_POLICY): suspensions, word lists, holds."""
+    return import_module(settings.DISCUSSION_POLICY)
 
 
 class CommentRefused(Exception):
@@ -39,6 +46,9 @@ def check_can_comment(user) -> None:
         raise CommentRefused(_("Log in to post. Your text is kept here."), status=403)
     if not user.is_active:
         raise CommentRefused(_("This account cannot post."), status=403)
+    refusal = policy().posting_refusal(user)
+    if refusal:
+        raise CommentRefused(refusal, status=403)
     if not has_verified_email(user):
         raise CommentRefused(
             _(
@@ -66,6 +76,12 @@ def clean_body(body: str) -> str:
 def render_body(body: str) -> tuple[str, str]:
     """Check a body and render it: (the source to store, the HTML to publish)."""
     body = clean_body(body)
+    blocked = policy().blocked_words(body)
+    if blocked:
+        raise CommentRefused(
+            _("Your comment uses words this site does not publish: %(words)s. Your text is kept.")
+            % {"words": ", ".join(blocked)}
+        )
     html = render_comment(body)
     if not has_visible_text(html):
         raise CommentRefused(_("Your comment has no text to show. Write something readable."))
@@ -110,7 +126,11 @@ def comment_post(
         raise CommentRefused(_("Comments are closed on this essay."), status=403)
     if parent is not None:
         # Read the parent afresh, locked: it may have been deleted since the form was shown.
-        parent = Comment.objects.select_for_update().select_related("paragraph").get(pk=parent.pk)
+        parent = (
+            Comment.objects.select_for_update(of=("self",))
+            .select_related("paragraph")
+            .get(pk=parent.pk)
+        )
         if parent.essay_id != essay.pk:
             raise CommentRefused(_("That comment belongs to another essay."), status=400)
         if parent.status != Comment.Status.PUBLISHED:
@@ -122,6 +142,7 @@ def comment_post(
         if parent is None and (not paragraph.is_live or not paragraph.is_commentable):
             raise CommentRefused(_("That part of the essay cannot be discussed."), status=400)
     _consume_posting_allowance(author)
+    reasons = policy().hold_reasons(author=author, essay=essay, body=body)
     comment = Comment(
         essay=essay,
         paragraph=paragraph,
@@ -131,11 +152,14 @@ def comment_post(
         author=author,
         body=body,
         body_html=body_html,
-        status=Comment.Status.PUBLISHED,
+        status=Comment.Status.PENDING if reasons else Comment.Status.PUBLISHED,
     )
     comment.full_clean()
     comment.save()
-    _announce(comment_published, comment)
+    if reasons:
+        comment_held.send(sender=Comment, comment=comment, reasons=reasons)
+    else:
+        _announce(comment_published, comment)
     return comment
 
 
@@ -148,6 +172,8 @@ def access_comment_for_edit(*, user, comment_id: int) -> Comment:
         raise CommentRefused(_("Only its author can change this comment."), status=403)
     if comment.status in (Comment.Status.DELETED, Comment.Status.REMOVED):
         raise CommentRefused(_("This comment has been deleted."), status=409)
+    if comment.status == Comment.Status.HIDDEN:
+        raise CommentRefused(_("This comment is waiting for a moderator."), status=409)
     return comment
 
 
@@ -168,8 +194,17 @@ def comment_edit(*, comment: Comment, editor, body: str) -> Comment:
     comment.body = body
     comment.body_html = body_html
     comment.edited_at = timezone.now()
+    # Edits by someone under pre-moderation, or of a held comment, go back to review.
+    reasons = policy().hold_reasons(author=editor, essay=comment.essay, body=body, editing=comment)
+    was_published = comment.status == Comment.Status.PUBLISHED
+    if reasons:
+        comment.status = Comment.Status.PENDING
     comment.full_clean()
-    comment.save(update_fields=["body", "body_html", "edited_at"])
+    comment.save(update_fields=["body", "body_html", "edited_at", "status"])
+    if reasons:
+        comment_held.send(sender=Comment, comment=comment, reasons=reasons)
+        if was_published:
+            _announce(comment_removed, comment)
     return comment
 
 

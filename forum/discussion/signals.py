@@ -9,3 +9,5 @@ from django.dispatch import Signal
 comment_published = Signal()
 # Sent with comment=<Comment> when a comment stops being visible (deleted or removed).
 comment_removed = Signal()
+# Sent with comment=<Comment> and reasons=[str] when rules hold a comment for review.
+comment_held = Signal()

@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from essays.models import Essay, Paragraph
 
 from .models import Comment
+from .services import policy
 
 THREAD_ORDERS = ("oldest", "newest")
 # Replies deeper than this stop indenting (see site.css) and say whom they answer instead.
@@ -22,20 +23,37 @@ class ThreadNode:
     comment: Comment
     parent: "ThreadNode | None" = None
     replies: list["ThreadNode"] = field(default_factory=list)
+    # Whether this viewer sees only the placeholder (moderators see every text).
+    as_placeholder: bool = False
+    by_moderator: bool = False
+    thread_locked: bool = False
 
     @property
     def names_its_parent(self) -> bool:
         return self.parent is not None and self.comment.depth >= MAX_INDENT_DEPTH
 
 
-def build_thread(comments: list[Comment], *, order: str = "oldest") -> list[ThreadNode]:
+def build_thread(
+    comments: list[Comment],
+    *,
+    order: str = "oldest",
+    moderator_view: bool = False,
+    moderator_ids: frozenset[int] = frozenset(),
+) -> list[ThreadNode]:
     """Arrange comments (oldest first) into trees; "newest" puts the newest threads first.
 
     Replies always read oldest first, as a conversation. A placeholder (deleted or removed)
     is kept only while it has a visible reply below it; a reply whose parent is not shown
     is not shown either.
     """
-    nodes = {comment.pk: ThreadNode(comment) for comment in comments}
+    nodes = {
+        comment.pk: ThreadNode(
+            comment,
+            as_placeholder=comment.is_placeholder and not moderator_view,
+            by_moderator=comment.author_id in moderator_ids,
+        )
+        for comment in comments
+    }
     roots = []
     for comment in comments:
         node = nodes[comment.pk]
@@ -44,27 +62,47 @@ def build_thread(comments: list[Comment], *, order: str = "oldest") -> list[Thre
         elif comment.parent_id in nodes:
             node.parent = nodes[comment.parent_id]
             node.parent.replies.append(node)
-    roots = _prune_empty_placeholders(roots)
+    for root in roots:
+        _mark_locked(root, locked=root.comment.locked_at is not None)
+    if not moderator_view:
+        roots = _prune_empty_placeholders(roots)
     return roots[::-1] if order == "newest" else roots
+
+
+def _mark_locked(node: ThreadNode, *, locked: bool) -> None:
+    node.thread_locked = locked
+    for reply in node.replies:
+        _mark_locked(reply, locked=locked)
 
 
 def _prune_empty_placeholders(nodes: list[ThreadNode]) -> list[ThreadNode]:
     kept = []
     for node in nodes:
         node.replies = _prune_empty_placeholders(node.replies)
-        if node.replies or not node.comment.is_placeholder:
+        if node.replies or not node.as_placeholder:
             kept.append(node)
     return kept
 
 
-def thread_for(*, essay: Essay, paragraph: Paragraph | None = None, order: str = "oldest"):
-    """The whole thread of a paragraph (or of the essay as a whole when paragraph is None)."""
-    comments = Comment.objects.shown_in_threads().select_related("author")
+def thread_for(
+    *, essay: Essay, paragraph: Paragraph | None = None, order: str = "oldest", viewer=None
+):
+    """The whole thread of a paragraph (or of the essay as a whole when paragraph is None),
+    as this viewer may see it: their own comments awaiting review, everything for a
+    moderator."""
+    moderator_view = viewer is not None and policy().is_moderator(viewer)
+    comments = Comment.objects.shown_in_threads(viewer, moderator=moderator_view)
+    comments = comments.select_related("author")
     if paragraph is None:
         comments = comments.on_whole_essay(essay)
     else:
         comments = comments.on_paragraph(paragraph)
-    return build_thread(list(comments.order_by("id")), order=order)
+    return build_thread(
+        list(comments.order_by("id")),
+        order=order,
+        moderator_view=moderator_view,
+        moderator_ids=frozenset(policy().moderator_ids()),
+    )
 
 
 def published_count(*, essay: Essay, paragraph: Paragraph | None) -> int:

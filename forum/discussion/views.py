@@ -48,13 +48,15 @@ def _thread_order(request) -> str:
     return order if order in THREAD_ORDERS else "oldest"
 
 
-def _posting_state(request, essay) -> str:
-    """What the comment form should offer this visitor: "closed", "anonymous", "unverified",
-    or "open"."""
+def _posting_state(request, essay, suspension) -> str:
+    """What the comment form should offer this visitor: "closed", "anonymous", "suspended",
+    "unverified", or "open"."""
     if not essay.comments_open:
         return "closed"
     if not request.user.is_authenticated:
         return "anonymous"
+    if suspension:
+        return "suspended"
     if not services.has_verified_email(request.user):
         return "unverified"
     return "open"
@@ -106,16 +108,19 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
         )
         region_id = f"discussion-{paragraph.key}"
     draft_key = _draft_key(essay=essay, paragraph=paragraph)
+    suspension = services.policy().posting_refusal(request.user)
     return {
         "essay": essay,
         "paragraph": paragraph,
-        "thread": thread_for(essay=essay, paragraph=paragraph, order=order),
+        "thread": thread_for(essay=essay, paragraph=paragraph, order=order, viewer=request.user),
+        "moderator": services.policy().is_moderator(request.user),
         "order": order,
         "region_id": region_id,
         "page_url": page_url,
         "post_url": post_url,
         "login_url": _login_url(f"{page_url}#{region_id}"),
-        "posting": _posting_state(request, essay),
+        "posting": _posting_state(request, essay, suspension),
+        "suspension": suspension,
         "form": form or _comment_form(request, draft_key=draft_key, field_id=f"{region_id}-body"),
         "focus_comment_id": focus.pk if focus else None,
         "notice": notice,
@@ -222,8 +227,10 @@ def _compose(request, *, essay, paragraph=None, parent=None):
         return_to = f"{paragraph.get_absolute_url()}#discussion-{paragraph.key}"
     else:
         return_to = f"{essay.get_absolute_url()}#discussion"
+    suspension = services.policy().posting_refusal(request.user)
     context.update(
-        posting=_posting_state(request, essay),
+        suspension=suspension,
+        posting=_posting_state(request, essay, suspension),
         login_url=_login_url(return_to),
         post_url=request.path,
         enhanced=bool(request.htmx),

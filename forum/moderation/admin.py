@@ -1,0 +1,41 @@
+from django.contrib import admin
+
+from .models import Decision, Flag, Restriction, WordRule
+
+
+@admin.register(WordRule)
+class WordRuleAdmin(admin.ModelAdmin):
+    list_display = ["word", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["word"]
+
+
+@admin.register(Flag)
+class FlagAdmin(admin.ModelAdmin):
+    list_display = ["comment", "reason", "reporter", "created", "resolved_at"]
+    list_filter = ["reason"]
+    raw_id_fields = ["comment", "reporter"]
+
+
+@admin.register(Restriction)
+class RestrictionAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "until", "lifted_at", "created"]
+    list_filter = ["kind"]
+    raw_id_fields = ["user", "created_by"]
+
+
+@admin.register(Decision)
+class DecisionAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is append-only; act through the moderation pages."""
+
+    list_display = ["created", "actor", "action", "comment", "subject_user", "reason_code"]
+    list_filter = ["action"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

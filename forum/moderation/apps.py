@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class ModerationConfig(AppConfig):
+    name = "forum.moderation"
+    label = "moderation"
+    verbose_name = "Moderation"
+
+    def ready(self):
+        # Log the comments that rules hold for review, as decisions of the system.
+        from forum.discussion.signals import comment_held
+
+        from . import services
+
+        comment_held.connect(services.record_automatic_hold, dispatch_uid="moderation-hold")
+        # The Moderators group and its permission, once permissions exist.
+        post_migrate.connect(
+            services.ensure_moderators_group, sender=self, dispatch_uid="moderation-group"
+        )

@@ -1,0 +1,70 @@
+"""What moderation asks of the discussion when a comment is written.
+
+The discussion app finds this module through settings.DISCUSSION_POLICY, so that it never
+imports moderation: the dependency stays one way (moderation uses discussion).
+"""
+
+from django.conf import settings
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from forum.discussion.models import Comment
+
+from . import rules
+from .models import MODERATORS_GROUP, Restriction, WordRule
+
+
+def is_moderator(user) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm("moderation.moderate"))
+
+
+def moderator_ids() -> set[int]:
+    from django.contrib.auth import get_user_model
+
+    return set(
+        get_user_model()
+        .objects.filter(groups__name=MODERATORS_GROUP, is_active=True)
+        .values_list("pk", flat=True)
+    )
+
+
+def active_restriction(user, kind) -> Restriction | None:
+    if not user.is_authenticated:
+        return None
+    return user.restrictions.active().filter(kind=kind).order_by("-created").first()
+
+
+def posting_refusal(user) -> str | None:
+    """Why this reader may not post at all right now (a suspension), in their words."""
+    suspension = active_restriction(user, Restriction.Kind.SUSPENSION)
+    if suspension is None:
+        return None
+    if suspension.until is None:
+        when = _("You are suspended from posting until a moderator lifts it.")
+    else:
+        when = _("You are suspended from posting until %(until)s.") % {
+            "until": formats.date_format(timezone.localtime(suspension.until), "DATETIME_FORMAT")
+        }
+    reason = _(" Reason: %(reason)s") % {"reason": suspension.reason} if suspension.reason else ""
+    return f"{when}{reason}"
+
+
+def blocked_words(body: str) -> list[str]:
+    words = WordRule.objects.filter(kind=WordRule.Kind.BLOCKED).values_list("word", flat=True)
+    return rules.words_in(body, words)
+
+
+def hold_reasons(*, author, essay, body: str, editing: Comment | None = None) -> list[str]:
+    """Why a new or edited comment must wait for review (empty: publish it now)."""
+    watched = WordRule.objects.filter(kind=WordRule.Kind.WATCHED).values_list("word", flat=True)
+    published = Comment.objects.filter(author=author, status=Comment.Status.PUBLISHED)
+    return rules.hold_reasons(
+        body=body,
+        author_published_count=published.count(),
+        first_comments_reviewed=settings.MODERATION_FIRST_COMMENTS_REVIEWED,
+        author_premoderated=active_restriction(author, Restriction.Kind.PREMODERATION) is not None,
+        essay_premoderated=essay.premoderated,
+        link_limit=settings.MODERATION_LINK_LIMIT,
+        watched_words=list(watched),
+        editing_held_comment=editing is not None and editing.status == Comment.Status.PENDING,
+    )

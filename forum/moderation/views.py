@@ -1,0 +1,412 @@
+"""The moderation pages. Every view checks the role; every service checks it again."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from essays.models import Essay
+from forum.discussion.models import Comment
+
+from . import services
+from .forms import DecisionForm, LogFilterForm, ReportForm, RestrictForm
+from .models import MODERATORS_GROUP, Decision, Restriction
+from .policy import is_moderator
+from .services import ModerationRefused
+
+User = get_user_model()
+
+QUEUES = {
+    "reported": gettext_lazy("Reported"),
+    "pending": gettext_lazy("Pending"),
+    "decided": gettext_lazy("Decided recently"),
+}
+
+
+def moderator_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not is_moderator(request.user):
+            return render(request, "403.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _back(request, fallback):
+    """Return to the page the action came from, never off-site."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(fallback)
+
+
+def _refused(request, refusal, fallback):
+    messages.error(request, refusal.message)
+    response = _back(request, fallback)
+    return response
+
+
+# Reports (any verified reader) ------------------------------------------------------------
+
+
+@login_required
+def report(request, pk):
+    comment = get_object_or_404(
+        Comment.objects.select_related("essay", "paragraph", "author"),
+        pk=pk,
+        status=Comment.Status.PUBLISHED,
+    )
+    form = ReportForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.flag_create(
+                    reporter=request.user,
+                    comment=comment,
+                    reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data["note"],
+                )
+            except ModerationRefused as refusal:
+                form.add_error(None, refusal.message)
+                status = refusal.status
+            else:
+                messages.success(
+                    request, _("Thank you: your report was received. Moderators will look at it.")
+                )
+                return redirect(comment.get_absolute_url())
+        else:
+            status = 400
+    return render(
+        request, "moderation/report.html", {"comment": comment, "form": form}, status=status
+    )
+
+
+# Queues --------------------------------------------------------------------------------
+
+
+def _author_histories(comments):
+    """Per author: comment counts by status, earlier decisions and current restrictions."""
+    author_ids = {c.author_id for c in comments if c.author_id}
+    counts = {
+        row["author"]: row
+        for row in Comment.objects.filter(author__in=author_ids)
+        .values("author")
+        .annotate(
+            total=Count("id"),
+            removed=Count("id", filter=Q(status=Comment.Status.REMOVED)),
+            pending=Count("id", filter=Q(status=Comment.Status.PENDING)),
+        )
+    }
+    decisions = {}
+    for decision in (
+        Decision.objects.filter(Q(subject_user__in=author_ids))
+        .exclude(action=Decision.Action.HOLD)
+        .select_related("actor")
+        .order_by("-created")[:200]
+    ):
+        decisions.setdefault(decision.subject_user_id, []).append(decision)
+    restrictions = {}
+    for restriction in Restriction.objects.active().filter(user__in=author_ids):
+        restrictions.setdefault(restriction.user_id, []).append(restriction)
+    return {
+        author: {
+            "counts": counts.get(author, {}),
+            "decisions": decisions.get(author, [])[:5],
+            "restrictions": restrictions.get(author, []),
+        }
+        for author in author_ids
+    }
+
+
+def _queue_comments(queue):
+    comments = Comment.objects.select_related(
+        "essay", "paragraph", "author", "parent", "parent__author"
+    ).prefetch_related("flags__reporter")
+    if queue == "reported":
+        return (
+            comments.filter(
+                flags__resolved_at__isnull=True,
+                status__in=[Comment.Status.PUBLISHED, Comment.Status.HIDDEN],
+            )
+            .distinct()
+            .order_by("id")
+        )
+    return comments.filter(status=Comment.Status.PENDING).order_by("id")
+
+
+@moderator_required
+def index(request):
+    queue = request.GET.get("queue", "reported")
+    if queue not in QUEUES:
+        queue = "reported"
+    counts = {
+        "reported": _queue_comments("reported").count(),
+        "pending": _queue_comments("pending").count(),
+    }
+    context = {"queue": queue, "queues": QUEUES, "counts": counts, "form": DecisionForm()}
+    if queue == "decided":
+        context["decisions"] = Decision.objects.select_related(
+            "actor", "comment", "essay", "subject_user"
+        )[:50]
+    else:
+        page = Paginator(_queue_comments(queue), 25).get_page(request.GET.get("page"))
+        histories = _author_histories(page.object_list)
+        for comment in page.object_list:
+            comment.history = histories.get(comment.author_id)
+        context["page"] = page
+    context["essays"] = Essay.objects.published()
+    return render(request, "moderation/index.html", context)
+
+
+@moderator_required
+@require_POST
+def bulk(request):
+    form = DecisionForm(request.POST)
+    ids = [int(pk) for pk in request.POST.getlist("comments") if pk.isdigit()]
+    action = request.POST.get("action")
+    if not ids or action not in ("approve", "remove") or not form.is_valid():
+        messages.error(
+            request, _("Choose comments and an action (a removal needs a public reason).")
+        )
+        return _back(request, "moderation:index")
+    done = 0
+    for comment in Comment.objects.filter(pk__in=ids):
+        try:
+            if action == "approve":
+                services.comment_approve(
+                    actor=request.user, comment=comment, reason=form.cleaned_data["reason"]
+                )
+            else:
+                services.comment_remove(
+                    actor=request.user,
+                    comment=comment,
+                    reason_code=form.cleaned_data["reason_code"],
+                    reason=form.cleaned_data["reason"],
+                )
+            done += 1
+        except ModerationRefused as refusal:
+            messages.error(request, f"#{comment.pk}: {refusal.message}")
+    messages.success(request, _("%(count)s comments done.") % {"count": done})
+    return _back(request, "moderation:index")
+
+
+# One comment ----------------------------------------------------------------------------
+
+
+@moderator_required
+def comment_detail(request, pk):
+    comment = get_object_or_404(
+        Comment.objects.select_related("essay", "paragraph", "author", "parent", "parent__author"),
+        pk=pk,
+    )
+    root = comment if comment.root_id is None else Comment.objects.get(pk=comment.root_id)
+    context = {
+        "comment": comment,
+        "root": root,
+        "flags": comment.flags.select_related("reporter"),
+        "decisions": comment.decisions.select_related("actor"),
+        "history": _author_histories([comment]).get(comment.author_id),
+        "form": DecisionForm(),
+        "restrict_form": RestrictForm(),
+    }
+    return render(request, "moderation/comment.html", context)
+
+
+COMMENT_ACTIONS = {
+    "approve": lambda actor, comment, data: services.comment_approve(
+        actor=actor, comment=comment, reason=data["reason"]
+    ),
+    "remove": lambda actor, comment, data: services.comment_remove(
+        actor=actor, comment=comment, reason_code=data["reason_code"], reason=data["reason"]
+    ),
+    "restore": lambda actor, comment, data: services.comment_restore(
+        actor=actor, comment=comment, reason=data["reason"]
+    ),
+    "lock": lambda actor, comment, data: services.thread_lock_set(
+        actor=actor, comment=comment, locked=True, reason=data["reason"]
+    ),
+    "unlock": lambda actor, comment, data: services.thread_lock_set(
+        actor=actor, comment=comment, locked=False, reason=data["reason"]
+    ),
+}
+
+
+@moderator_required
+@require_POST
+def comment_action(request, pk, action):
+    comment = get_object_or_404(Comment, pk=pk)
+    if action not in COMMENT_ACTIONS:
+        return HttpResponseForbidden()
+    form = DecisionForm(request.POST)
+    fallback = f"/moderation/comments/{comment.pk}/"
+    if not form.is_valid():
+        messages.error(request, _("The reason is too long."))
+        return _back(request, fallback)
+    try:
+        decision = COMMENT_ACTIONS[action](request.user, comment, form.cleaned_data)
+    except ModerationRefused as refusal:
+        return _refused(request, refusal, fallback)
+    messages.success(request, _("Done: %(action)s.") % {"action": decision.get_action_display()})
+    return _back(request, fallback)
+
+
+@moderator_required
+@require_POST
+def essay_action(request, pk, action):
+    essay = get_object_or_404(Essay, pk=pk)
+    if action not in ("close", "reopen"):
+        return HttpResponseForbidden()
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    try:
+        services.essay_comments_set(
+            actor=request.user,
+            essay=essay,
+            open_=action == "reopen",
+            reason=form.cleaned_data.get("reason", ""),
+        )
+    except ModerationRefused as refusal:
+        return _refused(request, refusal, "moderation:index")
+    messages.success(
+        request,
+        _("Comments are now %(state)s on “%(essay)s”.")
+        % {"state": _("open") if action == "reopen" else _("closed"), "essay": essay.title},
+    )
+    return _back(request, "moderation:index")
+
+
+# Authors --------------------------------------------------------------------------------
+
+
+@moderator_required
+def author_detail(request, pk):
+    author = get_object_or_404(User, pk=pk)
+    context = {
+        "author": author,
+        "comments": author.comments.select_related("essay").order_by("-id")[:30],
+        "decisions": Decision.objects.filter(subject_user=author).select_related(
+            "actor", "comment"
+        )[:50],
+        "restrictions": author.restrictions.select_related("created_by"),
+        "active": author.restrictions.active(),
+        "restrict_form": RestrictForm(),
+        "form": DecisionForm(),
+        "is_moderator_account": author.groups.filter(name=MODERATORS_GROUP).exists(),
+    }
+    return render(request, "moderation/author.html", context)
+
+
+@moderator_required
+@require_POST
+def author_restrict(request, pk):
+    author = get_object_or_404(User, pk=pk)
+    form = RestrictForm(request.POST)
+    fallback = f"/moderation/authors/{author.pk}/"
+    if not form.is_valid():
+        messages.error(request, _("Choose a restriction and its length."))
+        return _back(request, fallback)
+    try:
+        services.user_restrict(actor=request.user, user=author, **form.cleaned_data)
+    except ModerationRefused as refusal:
+        return _refused(request, refusal, fallback)
+    messages.success(request, _("The restriction is in place."))
+    return _back(request, fallback)
+
+
+@moderator_required
+@require_POST
+def author_lift(request, pk, kind):
+    author = get_object_or_404(User, pk=pk)
+    if kind not in Restriction.Kind.values:
+        return HttpResponseForbidden()
+    fallback = f"/moderation/authors/{author.pk}/"
+    try:
+        services.user_restriction_lift(
+            actor=request.user, user=author, kind=kind, reason=request.POST.get("reason", "")[:1000]
+        )
+    except ModerationRefused as refusal:
+        return _refused(request, refusal, fallback)
+    messages.success(request, _("Lifted."))
+    return _back(request, fallback)
+
+
+# The audit log --------------------------------------------------------------------------
+
+
+@moderator_required
+def log(request):
+    moderators = User.objects.filter(moderation_decisions__isnull=False).distinct()
+    form = LogFilterForm(request.GET or None, moderators=moderators)
+    decisions = Decision.objects.select_related(
+        "actor", "comment", "essay", "subject_user", "undone_by"
+    )
+    if form.is_valid():
+        if form.cleaned_data["moderator"]:
+            decisions = decisions.filter(actor=form.cleaned_data["moderator"])
+        if form.cleaned_data["author"]:
+            term = form.cleaned_data["author"]
+            decisions = decisions.filter(
+                Q(subject_user__email__iexact=term) | Q(subject_user__display_name__icontains=term)
+            )
+        if form.cleaned_data["essay"]:
+            decisions = decisions.filter(essay=form.cleaned_data["essay"])
+    page = Paginator(decisions, 50).get_page(request.GET.get("page"))
+    return render(request, "moderation/log.html", {"form": form, "page": page})
+
+
+@moderator_required
+@require_POST
+def undo(request, pk):
+    decision = get_object_or_404(Decision, pk=pk)
+    try:
+        services.decision_undo(
+            actor=request.user, decision=decision, reason=request.POST.get("reason", "")[:1000]
+        )
+    except ModerationRefused as refusal:
+        return _refused(request, refusal, "moderation:log")
+    messages.success(request, _("Undone: %(action)s.") % {"action": decision.get_action_display()})
+    return _back(request, "moderation:log")
+
+
+# What authors are told --------------------------------------------------------------------
+
+
+@login_required
+def notices(request):
+    """Moderation outcomes for the reader's own comments and account, newest first."""
+    decisions = (
+        Decision.objects.filter(
+            Q(comment__author=request.user) | Q(subject_user=request.user, comment__isnull=True)
+        )
+        .filter(
+            action__in=[
+                Decision.Action.HOLD,
+                Decision.Action.HIDE,
+                Decision.Action.APPROVE,
+                Decision.Action.REMOVE,
+                Decision.Action.RESTORE,
+                Decision.Action.SUSPEND,
+                Decision.Action.LIFT,
+                Decision.Action.PREMODERATE,
+                Decision.Action.CLEAR_PREMODERATION,
+                Decision.Action.UNDO,
+            ]
+        )
+        .select_related("comment", "comment__essay", "comment__paragraph", "undoes")
+    )
+    page = Paginator(decisions, 30).get_page(request.GET.get("page"))
+    return render(request, "moderation/notices.html", {"page": page})
