@@ -122,7 +122,8 @@ def comment_post(
     """
     check_can_comment(author)
     body, body_html = render_body(body)
-    if not essay.comments_open:
+    # Ask the database, not the object the caller holds: a moderator may just have closed it.
+    if not Essay.objects.filter(pk=essay.pk, comments_open=True).exists():
         raise CommentRefused(_("Comments are closed on this essay."), status=403)
     if parent is not None:
         # Read the parent afresh, locked: it may have been deleted since the form was shown.
@@ -135,6 +136,9 @@ def comment_post(
             raise CommentRefused(_("That comment belongs to another essay."), status=400)
         if parent.status != Comment.Status.PUBLISHED:
             raise CommentRefused(_("That comment is no longer there to reply to."), status=409)
+        root = Comment.objects.get(pk=parent.root_id) if parent.root_id else parent
+        if root.locked_at is not None:
+            raise CommentRefused(_("This thread is locked: it takes no new replies."), status=403)
         paragraph = parent.paragraph
     if paragraph is not None:
         if paragraph.essay_id != essay.pk:
