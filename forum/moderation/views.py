@@ -16,12 +16,12 @@ from django.views.decorators.http import require_POST
 
 from essays.models import Essay
 from forum.discussion.models import Comment
+from forum.discussion.services import CommentRefused
 
 from . import services
 from .forms import DecisionForm, LogFilterForm, ReportForm, RestrictForm
 from .models import MODERATORS_GROUP, Decision, Restriction
 from .policy import is_moderator
-from .services import ModerationRefused
 
 User = get_user_model()
 
@@ -80,7 +80,7 @@ def report(request, pk):
                     reason=form.cleaned_data["reason"],
                     note=form.cleaned_data["note"],
                 )
-            except ModerationRefused as refusal:
+            except CommentRefused as refusal:
                 form.add_error(None, refusal.message)
                 status = refusal.status
             else:
@@ -198,7 +198,7 @@ def bulk(request):
                     reason=form.cleaned_data["reason"],
                 )
             done += 1
-        except ModerationRefused as refusal:
+        except CommentRefused as refusal:
             messages.error(request, f"#{comment.pk}: {refusal.message}")
     messages.success(request, _("%(count)s comments done.") % {"count": done})
     return _back(request, "moderation:index")
@@ -258,7 +258,7 @@ def comment_action(request, pk, action):
         return _back(request, fallback)
     try:
         decision = COMMENT_ACTIONS[action](request.user, comment, form.cleaned_data)
-    except ModerationRefused as refusal:
+    except CommentRefused as refusal:
         return _refused(request, refusal, fallback)
     messages.success(request, _("Done: %(action)s.") % {"action": decision.get_action_display()})
     return _back(request, fallback)
@@ -279,7 +279,7 @@ def essay_action(request, pk, action):
             open_=action == "reopen",
             reason=form.cleaned_data.get("reason", ""),
         )
-    except ModerationRefused as refusal:
+    except CommentRefused as refusal:
         return _refused(request, refusal, "moderation:index")
     messages.success(
         request,
@@ -321,7 +321,7 @@ def author_restrict(request, pk):
         return _back(request, fallback)
     try:
         services.user_restrict(actor=request.user, user=author, **form.cleaned_data)
-    except ModerationRefused as refusal:
+    except CommentRefused as refusal:
         return _refused(request, refusal, fallback)
     messages.success(request, _("The restriction is in place."))
     return _back(request, fallback)
@@ -338,7 +338,7 @@ def author_lift(request, pk, kind):
         services.user_restriction_lift(
             actor=request.user, user=author, kind=kind, reason=request.POST.get("reason", "")[:1000]
         )
-    except ModerationRefused as refusal:
+    except CommentRefused as refusal:
         return _refused(request, refusal, fallback)
     messages.success(request, _("Lifted."))
     return _back(request, fallback)
@@ -376,7 +376,7 @@ def undo(request, pk):
         services.decision_undo(
             actor=request.user, decision=decision, reason=request.POST.get("reason", "")[:1000]
         )
-    except ModerationRefused as refusal:
+    except CommentRefused as refusal:
         return _refused(request, refusal, "moderation:log")
     messages.success(request, _("Undone: %(action)s.") % {"action": decision.get_action_display()})
     return _back(request, "moderation:log")
