@@ -160,25 +160,42 @@ def record_automatic_hold(sender, comment: Comment, reasons: list[str], **kwargs
     )
 
 
-@transaction.atomic
-def comment_approve(*, actor, comment: Comment, reason: str = "") -> Decision:
-    """Keep a comment: publish it if held or hidden, and clear its reports."""
-    check_moderator(actor)
-    comment = Comment.objects.select_for_update().get(pk=comment.pk)
+def _set_comment_status(
+    *, actor, comment, action, status, resolve_flags, reason, reason_code="", removal_reason=""
+) -> Decision:
+    """Give a (locked) comment its new status and log the step with the state before it."""
     state = _comment_state(comment)
     was_published = comment.status == Comment.Status.PUBLISHED
-    if comment.status in (Comment.Status.PENDING, Comment.Status.HIDDEN, Comment.Status.REMOVED):
-        comment.status = Comment.Status.PUBLISHED
-        comment.removal_reason = ""
-        comment.save(update_fields=["status", "removal_reason"])
-    comment.flags.open().update(resolved_at=timezone.now())
+    comment.status = status
+    comment.removal_reason = removal_reason
+    comment.save(update_fields=["status", "removal_reason"])
+    if resolve_flags:
+        comment.flags.open().update(resolved_at=timezone.now())
     _announce_visibility_change(comment, was_published)
     return _decide(
         actor=actor,
-        action=Decision.Action.APPROVE,
+        action=action,
         comment=comment,
         reason=reason,
+        reason_code=reason_code,
         previous_state=state,
+    )
+
+
+@transaction.atomic
+def comment_approve(*, actor, comment: Comment, reason: str = "") -> Decision:
+    """Keep a comment: publish it if held, hidden or removed, and clear its reports."""
+    check_moderator(actor)
+    comment = Comment.objects.select_for_update().get(pk=comment.pk)
+    if comment.status == Comment.Status.DELETED:
+        raise ModerationRefused(_("Its author has already deleted this comment."), status=409)
+    return _set_comment_status(
+        actor=actor,
+        comment=comment,
+        action=Decision.Action.APPROVE,
+        status=Comment.Status.PUBLISHED,
+        resolve_flags=True,
+        reason=reason,
     )
 
 
@@ -191,20 +208,15 @@ def comment_remove(*, actor, comment: Comment, reason_code: str, reason: str = "
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if comment.status == Comment.Status.DELETED:
         raise ModerationRefused(_("Its author has already deleted this comment."), status=409)
-    state = _comment_state(comment)
-    was_published = comment.status == Comment.Status.PUBLISHED
-    comment.status = Comment.Status.REMOVED
-    comment.removal_reason = str(ReasonCode(reason_code).label)
-    comment.save(update_fields=["status", "removal_reason"])
-    comment.flags.open().update(resolved_at=timezone.now())
-    _announce_visibility_change(comment, was_published)
-    return _decide(
+    return _set_comment_status(
         actor=actor,
-        action=Decision.Action.REMOVE,
         comment=comment,
+        action=Decision.Action.REMOVE,
+        status=Comment.Status.REMOVED,
+        removal_reason=str(ReasonCode(reason_code).label),
+        resolve_flags=True,
         reason=reason,
         reason_code=reason_code,
-        previous_state=state,
     )
 
 
@@ -215,17 +227,13 @@ def comment_restore(*, actor, comment: Comment, reason: str = "") -> Decision:
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if comment.status != Comment.Status.REMOVED:
         raise ModerationRefused(_("Only a removed comment can be restored."), status=409)
-    state = _comment_state(comment)
-    comment.status = Comment.Status.PUBLISHED
-    comment.removal_reason = ""
-    comment.save(update_fields=["status", "removal_reason"])
-    _announce_visibility_change(comment, was_published=False)
-    return _decide(
+    return _set_comment_status(
         actor=actor,
-        action=Decision.Action.RESTORE,
         comment=comment,
+        action=Decision.Action.RESTORE,
+        status=Comment.Status.PUBLISHED,
+        resolve_flags=False,
         reason=reason,
-        previous_state=state,
     )
 
 
