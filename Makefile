@@ -25,8 +25,12 @@ setup: $(VENV)/.requirements
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_seed
 
+# The background worker (notification fan-out and emails) runs beside the web server and
+# stops with it.
 run: setup
-	@echo "Serving on http://$(HOST_PORT)/ . Emails are printed here, in this console, in development."
+	@echo "Serving on http://$(HOST_PORT)/ with a background worker. Emails are printed here, in this console, in development."
+	trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python manage.py db_worker --interval 2 & \
 	$(BIN)/python manage.py runserver $(HOST_PORT)
 
 # Browser tests drive Debian's chromium; install it when missing and we are allowed to.

@@ -79,6 +79,9 @@ INSTALLED_APPS = [
     "essays",
     "forum.discussion",
     "forum.moderation",
+    "forum.subscriptions",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +112,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "forum.subscriptions.context_processors.notifications",
             ],
         },
     },
@@ -237,6 +241,11 @@ REPORT_RATE_LIMITS = [(10, 3600)]
 ANONYMOUS_POST_RATE_LIMITS = [(10, 600)]
 # Behind a proxy, the client address is the last entry it appends to X-Forwarded-For.
 CLIENT_ADDRESS_FROM_FORWARDED_FOR = env_bool("DJANGO_BEHIND_PROXY", False)
+
+# Background work: Django's tasks API on the database (`manage.py db_worker` runs it).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Seconds an immediate email waits so that a burst of replies becomes one email.
+NOTIFICATION_EMAIL_WINDOW = int(os.environ.get("NOTIFICATION_EMAIL_WINDOW", "120"))
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,7 @@
 from django.conf import settings
 
 from forum.discussion.models import Comment
+from forum.subscriptions.models import NotificationSettings, Subscription
 
 EXPORT_FORMAT_VERSION = 1
 
@@ -27,6 +28,20 @@ def user_export(user) -> dict:
             ],
         },
         "comments": [_comment(comment) for comment in comments],
+        "subscriptions": [
+            {
+                "essay": subscription.essay.slug,
+                "paragraph": subscription.paragraph.key if subscription.paragraph_id else None,
+                "thread": subscription.thread_id,
+                "level": subscription.level,
+            }
+            for subscription in Subscription.objects.filter(user=user).select_related(
+                "essay", "paragraph"
+            )
+        ],
+        "notification_settings": NotificationSettings.objects.filter(user=user)
+        .values("email", "follow_on_post")
+        .first(),
     }
 
 

@@ -11,3 +11,6 @@ comment_published = Signal()
 comment_removed = Signal()
 # Sent with comment=<Comment> and reasons=[str] when rules hold a comment for review.
 comment_held = Signal()
+# Sent with comment=<Comment>, action="hold"|"approve"|"remove" and detail=<str> (the
+# reason the author may read) when moderation decides about a comment.
+comment_moderated = Signal()

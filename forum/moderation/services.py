@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from essays.models import Essay
 from forum.discussion.models import Comment
 from forum.discussion.services import CommentRefused, check_can_comment
-from forum.discussion.signals import comment_published, comment_removed
+from forum.discussion.signals import comment_moderated, comment_published, comment_removed
 from forum.ratelimits import RateLimited, consume
 
 from . import rules
@@ -71,6 +71,14 @@ def _decide(
         reason_code=reason_code,
         previous_state=previous_state or {},
         undoes=undoes,
+    )
+
+
+def _tell_author(comment: Comment, action: str, detail: str = "") -> None:
+    transaction.on_commit(
+        lambda: comment_moderated.send(
+            sender=Comment, comment=comment, action=action, detail=detail
+        )
     )
 
 
@@ -158,6 +166,7 @@ def record_automatic_hold(sender, comment: Comment, reasons: list[str], **kwargs
         reason="; ".join(reasons),
         previous_state={"status": Comment.Status.PENDING, "removal_reason": "", "open_flags": []},
     )
+    _tell_author(comment, "hold", "; ".join(reasons))
 
 
 def _set_comment_status(
@@ -172,6 +181,10 @@ def _set_comment_status(
     if resolve_flags:
         comment.flags.open().update(resolved_at=timezone.now())
     _announce_visibility_change(comment, was_published)
+    if action == Decision.Action.REMOVE:
+        _tell_author(comment, "remove", removal_reason)
+    elif status == Comment.Status.PUBLISHED and not was_published:
+        _tell_author(comment, "approve")
     return _decide(
         actor=actor,
         action=action,

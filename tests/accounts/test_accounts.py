@@ -152,6 +152,12 @@ def test_export_is_a_json_download_of_profile_and_comments(reader_client, user, 
     assert exported["essay"]["slug"] == essay.slug
     assert exported["paragraph"] == {"key": paragraph.key, "text": "One."}
     assert exported["earlier_versions"][0]["body"] == "Exported."
+    assert {
+        "essay": essay.slug,
+        "paragraph": None,
+        "thread": comment.pk,
+        "level": "follow",
+    } in data["subscriptions"]
     assert reader_client.get("/accounts/export/").status_code == 405
 
 

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class SubscriptionsConfig(AppConfig):
+    name = "forum.subscriptions"
+    label = "subscriptions"
+    verbose_name = "Subscriptions and notifications"
+
+    def ready(self):
+        # The discussion announces; this app listens (the discussion never imports it).
+        from forum.discussion.signals import comment_moderated, comment_published, comment_removed
+
+        from . import services
+
+        comment_published.connect(services.on_comment_published, dispatch_uid="subs-published")
+        comment_removed.connect(services.on_comment_removed, dispatch_uid="subs-removed")
+        comment_moderated.connect(services.on_comment_moderated, dispatch_uid="subs-moderated")

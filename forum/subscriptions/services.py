@@ -1,0 +1,340 @@
+"""Following, muting and notifying. Posting a comment only enqueues one task; the fan-out to
+every interested reader and their emails happens in the worker, in batches."""
+
+import logging
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from essays.models import Essay, Paragraph
+from forum.discussion.models import Comment
+
+from .models import Notification, NotificationSettings, Subscription, UnsubscribeToken
+
+logger = logging.getLogger(__name__)
+
+FAN_OUT_BATCH = 500
+Level = Subscription.Level
+Reason = Notification.Reason
+
+
+# Choosing ------------------------------------------------------------------------------
+
+
+def notification_reason(*, levels: dict[str, str], is_parent_author: bool) -> str | None:
+    """Why a reader hears of a new comment, or None. `levels` maps "thread", "paragraph" and
+    "essay" to that reader's setting there, if any. The most specific setting wins; a reply
+    to one's own comment gets through anything but a muted thread."""
+    thread = levels.get("thread")
+    if thread == Level.MUTE:
+        return None
+    if is_parent_author:
+        return Reason.REPLY
+    if thread == Level.FOLLOW:
+        return Reason.THREAD
+    paragraph = levels.get("paragraph")
+    if paragraph == Level.MUTE:
+        return None
+    if paragraph == Level.FOLLOW:
+        return Reason.PARAGRAPH
+    if levels.get("essay") == Level.FOLLOW:
+        return Reason.ESSAY
+    return None
+
+
+@transaction.atomic
+def subscription_set(
+    *,
+    user,
+    essay: Essay,
+    paragraph: Paragraph | None = None,
+    thread: Comment | None = None,
+    level: str | None,
+) -> Subscription | None:
+    """Follow, mute, or (level None) go back to the default for one target."""
+    if not user.is_authenticated:
+        raise PermissionError("Log in to follow.")
+    if paragraph is not None and paragraph.essay_id != essay.pk:
+        raise ValueError("That paragraph belongs to another essay.")
+    if thread is not None:
+        if thread.essay_id != essay.pk or thread.parent_id is not None:
+            raise ValueError("Threads are followed by their first comment, on this essay.")
+        paragraph = None
+    if level not in (None, Level.FOLLOW, Level.MUTE):
+        raise ValueError("Unknown level.")
+    target = {"user": user, "essay": essay, "paragraph": paragraph, "thread": thread}
+    if level is None:
+        Subscription.objects.filter(**target).delete()
+        return None
+    subscription, _created = Subscription.objects.update_or_create(
+        **target, defaults={"level": level}
+    )
+    return subscription
+
+
+def settings_for(user) -> NotificationSettings:
+    return NotificationSettings.objects.get_or_create(user=user)[0]
+
+
+@transaction.atomic
+def notification_settings_set(*, user, email: str, follow_on_post: bool) -> NotificationSettings:
+    preferences = settings_for(user)
+    preferences.email = email
+    preferences.follow_on_post = follow_on_post
+    preferences.full_clean()
+    preferences.save(update_fields=["email", "follow_on_post"])
+    return preferences
+
+
+# Events from the discussion ------------------------------------------------------------------
+
+
+def on_comment_published(sender, comment: Comment, **kwargs) -> None:
+    """A comment became visible: its author follows the thread, and the fan-out is queued.
+    Constant work, whatever the number of followers."""
+    from .tasks import fan_out_comment
+
+    if comment.author_id and settings_for(comment.author).follow_on_post:
+        root_id = comment.root_id or comment.pk
+        Subscription.objects.get_or_create(
+            user_id=comment.author_id,
+            essay_id=comment.essay_id,
+            paragraph=None,
+            thread_id=root_id,
+            defaults={"level": Level.FOLLOW},
+        )
+    fan_out_comment.enqueue(comment.pk)
+
+
+def on_comment_removed(sender, comment: Comment, **kwargs) -> None:
+    """A comment left the page: so do the unread notifications about it."""
+    Notification.objects.filter(
+        comment=comment, read_at__isnull=True, reason__in=Notification.ACTIVITY_REASONS
+    ).delete()
+
+
+MODERATION_REASONS = {"hold": Reason.HELD, "approve": Reason.APPROVED, "remove": Reason.REMOVED}
+
+
+def on_comment_moderated(sender, comment: Comment, action: str, detail: str = "", **kwargs) -> None:
+    """Tell an author what moderators (or the rules) decided about their comment."""
+    reason = MODERATION_REASONS.get(action)
+    if reason is None or not comment.author_id:
+        return
+    Notification.objects.create(
+        recipient_id=comment.author_id, comment=comment, reason=reason, detail=detail
+    )
+    _schedule_emails([comment.author_id])
+
+
+# The fan-out (in the worker) ------------------------------------------------------------------
+
+
+def fan_out(comment_id: int) -> int:
+    """Create one notification per interested reader; returns how many were created."""
+    comment = Comment.objects.select_related("parent").filter(pk=comment_id).first()
+    if comment is None or comment.status != Comment.Status.PUBLISHED:
+        return 0  # removed or held since: nothing to announce
+    root_id = comment.root_id or comment.pk
+    relevant = Subscription.objects.filter(essay_id=comment.essay_id).filter(
+        models_q_for(comment, root_id)
+    )
+    levels: dict[int, dict[str, str]] = {}
+    for user_id, paragraph_id, thread_id, level in relevant.values_list(
+        "user_id", "paragraph_id", "thread_id", "level"
+    ).iterator(chunk_size=2000):
+        scope = "thread" if thread_id else "paragraph" if paragraph_id else "essay"
+        levels.setdefault(user_id, {})[scope] = level
+    parent_author = comment.parent.author_id if comment.parent_id else None
+    if parent_author:
+        levels.setdefault(parent_author, {})
+    recipients = []
+    for user_id, user_levels in levels.items():
+        if user_id == comment.author_id:
+            continue
+        reason = notification_reason(levels=user_levels, is_parent_author=user_id == parent_author)
+        if reason:
+            recipients.append((user_id, reason))
+    created = 0
+    for start in range(0, len(recipients), FAN_OUT_BATCH):
+        batch = recipients[start : start + FAN_OUT_BATCH]
+        with transaction.atomic():
+            made = Notification.objects.bulk_create(
+                [Notification(recipient_id=u, comment_id=comment.pk, reason=r) for u, r in batch],
+                ignore_conflicts=True,
+            )
+            created += len(made)
+            _schedule_emails([u for u, _r in batch])
+    return created
+
+
+def models_q_for(comment: Comment, root_id: int):
+    from django.db.models import Q
+
+    scopes = Q(paragraph__isnull=True, thread__isnull=True) | Q(thread_id=root_id)
+    if comment.paragraph_id:
+        scopes |= Q(paragraph_id=comment.paragraph_id)
+    return scopes
+
+
+# Email -----------------------------------------------------------------------------------------
+
+
+def _schedule_emails(user_ids: list[int]) -> None:
+    """Schedule one email per reader who wants them at once, unless one is already due:
+    a burst of replies to one person is one email, sent when the window closes."""
+    from .tasks import send_notification_email
+
+    NotificationSettings.objects.bulk_create(
+        [NotificationSettings(user_id=u) for u in user_ids], ignore_conflicts=True
+    )
+    due = timezone.now() + timedelta(seconds=settings.NOTIFICATION_EMAIL_WINDOW)
+    waiting = list(
+        NotificationSettings.objects.filter(
+            user_id__in=user_ids,
+            email=NotificationSettings.Email.IMMEDIATELY,
+            email_due_at__isnull=True,
+        ).values_list("user_id", flat=True)
+    )
+    NotificationSettings.objects.filter(user_id__in=waiting).update(email_due_at=due)
+    # The database queue joins the surrounding transaction: no notification, no email task.
+    for user_id in waiting:
+        send_notification_email.using(run_after=due).enqueue(user_id, 1)
+
+
+def has_verified_address(user) -> bool:
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+def pending_notifications(user):
+    return (
+        Notification.objects.filter(recipient=user, emailed_at__isnull=True, read_at__isnull=True)
+        .select_related("comment", "comment__essay", "comment__paragraph", "comment__author")
+        .order_by("comment__essay_id", "created")
+    )
+
+
+def unsubscribe_token_for(user, notifications) -> UnsubscribeToken:
+    """The narrowest scope the email covers: its one thread, its one essay, or everything."""
+    essays = {n.comment.essay_id for n in notifications}
+    threads = {n.comment.thread_root_id for n in notifications}
+    return UnsubscribeToken.objects.create(
+        user=user,
+        essay_id=essays.pop() if len(essays) == 1 else None,
+        thread_id=threads.pop() if len(threads) == 1 and len(essays) <= 1 else None,
+    )
+
+
+def build_email(user, notifications, *, digest: bool) -> EmailMultiAlternatives:
+    token = unsubscribe_token_for(user, notifications)
+    unsubscribe_url = f"{settings.SITE_URL}/unsubscribe/{token.token}/"
+    groups: dict[int, dict] = {}
+    for notification in notifications:
+        comment = notification.comment
+        essay_group = groups.setdefault(comment.essay_id, {"essay": comment.essay, "threads": {}})
+        essay_group["threads"].setdefault(comment.thread_root_id, []).append(notification)
+    context = {
+        "user": user,
+        "groups": list(groups.values()),
+        "count": len(notifications),
+        "site_url": settings.SITE_URL,
+        "unsubscribe_url": unsubscribe_url,
+        "settings_url": f"{settings.SITE_URL}/subscriptions/",
+        "digest": digest,
+    }
+    if digest:
+        subject = f"Your daily digest: {len(notifications)} new"
+    elif len(notifications) == 1:
+        only = notifications[0]
+        subject = f"{only.comment.author_display} {only.get_reason_display()}"
+    else:
+        subject = f"{len(notifications)} new comments on “{notifications[0].comment.essay.title}”"
+    message = EmailMultiAlternatives(
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
+        body=render_to_string("subscriptions/email.txt", context),
+        to=[user.email],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    message.attach_alternative(render_to_string("subscriptions/email.html", context), "text/html")
+    return message
+
+
+def send_pending_email(user_id: int, *, digest: bool = False) -> int:
+    """Send what a reader has not yet been told, in one email; returns how many it holds.
+
+    Raises if sending fails: the notifications stay unsent, for the retry."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return 0
+    preferences = settings_for(user)
+    NotificationSettings.objects.filter(pk=preferences.pk).update(email_due_at=None)
+    wanted = NotificationSettings.Email.DAILY if digest else NotificationSettings.Email.IMMEDIATELY
+    if preferences.email != wanted or not has_verified_address(user):
+        return 0
+    notifications = list(pending_notifications(user))
+    if not notifications:
+        return 0
+    build_email(user, notifications, digest=digest).send()
+    Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(
+        emailed_at=timezone.now()
+    )
+    return len(notifications)
+
+
+def send_digests() -> int:
+    """One digest per reader on the daily setting with something new; safe to run twice."""
+    sent = 0
+    daily = NotificationSettings.objects.filter(email=NotificationSettings.Email.DAILY)
+    users = (
+        Notification.objects.filter(
+            recipient__notification_settings__in=daily,
+            emailed_at__isnull=True,
+            read_at__isnull=True,
+        )
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
+    for user_id in list(users):
+        try:
+            sent += bool(send_pending_email(user_id, digest=True))
+        except Exception:
+            logger.exception(
+                "Digest for user %s failed; it stays pending for the next run.", user_id
+            )
+    return sent
+
+
+# Unsubscribing ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def unsubscribe(*, token: UnsubscribeToken, scope: str) -> str:
+    """Stop email from one link: "thread" or "essay" mutes that target, "all" stops email."""
+    user = token.user
+    if scope == "thread" and token.thread_id:
+        subscription_set(user=user, essay=token.thread.essay, thread=token.thread, level=Level.MUTE)
+        return "thread"
+    if scope == "essay" and token.essay_id:
+        subscription_set(user=user, essay=token.essay, level=Level.MUTE)
+        return "essay"
+    preferences = settings_for(user)
+    preferences.email = NotificationSettings.Email.NEVER
+    preferences.save(update_fields=["email"])
+    return "all"
+
+
+def notifications_mark_read(*, user, notification: Notification | None = None) -> int:
+    notifications = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification is not None:
+        notifications = notifications.filter(pk=notification.pk)
+    return notifications.update(read_at=timezone.now())

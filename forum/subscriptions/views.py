@@ -1,0 +1,117 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from essays.models import Essay
+from forum.discussion.models import Comment
+
+from . import services
+from .forms import NotificationSettingsForm
+from .models import Notification, Subscription, UnsubscribeToken
+
+
+def _back(request, fallback):
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@login_required
+@require_POST
+def subscription_set(request):
+    """Follow, mute or reset one target, from a plain form or htmx."""
+    essay = get_object_or_404(Essay.objects.published(), pk=request.POST.get("essay"))
+    paragraph = thread = None
+    if request.POST.get("paragraph"):
+        paragraph = get_object_or_404(essay.paragraphs.live(), pk=request.POST["paragraph"])
+    if request.POST.get("thread"):
+        thread = get_object_or_404(Comment, pk=request.POST["thread"], essay=essay, parent=None)
+    level = request.POST.get("level") or None
+    if level not in (None, Subscription.Level.FOLLOW, Subscription.Level.MUTE):
+        raise Http404
+    services.subscription_set(
+        user=request.user, essay=essay, paragraph=paragraph, thread=thread, level=level
+    )
+    if request.htmx:
+        context = {"essay": essay, "paragraph": paragraph, "thread": thread, "state": level or ""}
+        return render(request, "subscriptions/_follow.html", context)
+    return _back(request, "subscriptions:list")
+
+
+@login_required
+def subscription_list(request):
+    preferences = services.settings_for(request.user)
+    form = NotificationSettingsForm(request.POST or None, instance=preferences)
+    if request.method == "POST" and form.is_valid():
+        services.notification_settings_set(user=request.user, **form.cleaned_data)
+        messages.success(request, _("Your notification settings are saved."))
+        return redirect("subscriptions:list")
+    subscriptions = (
+        Subscription.objects.filter(user=request.user)
+        .select_related("essay", "paragraph", "thread", "thread__author")
+        .order_by("essay__title", "-created")
+    )
+    return render(
+        request,
+        "subscriptions/list.html",
+        {"form": form, "subscriptions": subscriptions},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def notification_list(request):
+    notifications = Notification.objects.filter(recipient=request.user).select_related(
+        "comment", "comment__essay", "comment__paragraph", "comment__author"
+    )
+    page = Paginator(notifications, 30).get_page(request.GET.get("page"))
+    return render(request, "subscriptions/notifications.html", {"page": page})
+
+
+@login_required
+def notification_open(request, pk):
+    """Follow a notification to its comment; opening it is what marks it read."""
+    notification = get_object_or_404(
+        Notification.objects.select_related("comment__essay", "comment__paragraph"),
+        pk=pk,
+        recipient=request.user,
+    )
+    services.notifications_mark_read(user=request.user, notification=notification)
+    return redirect(notification.comment.get_absolute_url())
+
+
+@login_required
+@require_POST
+def notifications_read_all(request):
+    services.notifications_mark_read(user=request.user)
+    messages.success(request, _("All notifications are marked read."))
+    return _back(request, "subscriptions:notifications")
+
+
+@login_required
+def bell(request):
+    """The bell alone, for htmx to refresh the count without a reload."""
+    return render(request, "subscriptions/_bell.html")
+
+
+@csrf_exempt  # The token in the address is the credential (RFC 8058 one-click unsubscribe).
+def unsubscribe(request, token):
+    token = get_object_or_404(
+        UnsubscribeToken.objects.select_related("user", "essay", "thread__essay"), token=token
+    )
+    if request.method == "POST":
+        one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+        scope = "all" if one_click else request.POST.get("scope", "all")
+        done = services.unsubscribe(token=token, scope=scope)
+        return render(request, "subscriptions/unsubscribed.html", {"token": token, "done": done})
+    # A GET never changes anything: mail scanners follow links.
+    return render(request, "subscriptions/unsubscribe.html", {"token": token})

@@ -1,0 +1,57 @@
+import io
+
+import pytest
+from django.core.management import call_command
+
+from forum.discussion import services as discussion
+from tests.conftest import make_user
+
+
+@pytest.fixture
+def essay(make_essay):
+    return make_essay("First.", "Second.", "Third.", "Fourth.", "Fifth.")
+
+
+@pytest.fixture
+def fifth(essay):
+    return essay.paragraphs.get(position=4)
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice@example.org", "Alice")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob@example.org", "Bob")
+
+
+@pytest.fixture
+def post(django_capture_on_commit_callbacks):
+    """Post as a reader would, running what happens after commit (the task is queued)."""
+
+    def post(author, essay, body="A comment.", **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return discussion.comment_post(author=author, essay=essay, body=body, **kwargs)
+
+    return post
+
+
+@pytest.fixture(autouse=True)
+def no_email_window(settings):
+    settings.NOTIFICATION_EMAIL_WINDOW = 0
+
+
+@pytest.fixture
+def run_tasks():
+    """Run the queued background tasks with the real worker, as `db_worker --batch` does."""
+
+    def run():
+        out = io.StringIO()
+        call_command(
+            "db_worker", "--batch", "--no-startup-delay", "--interval", "0", stdout=out, stderr=out
+        )
+        return out.getvalue()
+
+    return run
