@@ -11,6 +11,7 @@ from django.core import mail
 from forum.accounts.models import User
 from forum.discussion import services
 from forum.discussion.models import Comment
+from forum.subscriptions.services import subscription_set
 from tests.conftest import PASSWORD
 
 
@@ -141,6 +142,7 @@ def test_export_is_a_json_download_of_profile_and_comments(reader_client, user, 
     paragraph = essay.paragraphs.get()
     comment = services.comment_post(author=user, essay=essay, body="Exported.", paragraph=paragraph)
     services.comment_edit(comment=comment, editor=user, body="Exported, edited.")
+    subscription_set(user=user, essay=essay, paragraph=paragraph, level="mute")
     response = reader_client.post("/accounts/export/")
     assert response["Content-Type"] == "application/json"
     assert response["Content-Disposition"].startswith("attachment;")
@@ -152,12 +154,9 @@ def test_export_is_a_json_download_of_profile_and_comments(reader_client, user, 
     assert exported["essay"]["slug"] == essay.slug
     assert exported["paragraph"] == {"key": paragraph.key, "text": "One."}
     assert exported["earlier_versions"][0]["body"] == "Exported."
-    assert {
-        "essay": essay.slug,
-        "paragraph": None,
-        "thread": comment.pk,
-        "level": "follow",
-    } in data["subscriptions"]
+    assert data["subscriptions"] == [
+        {"essay": essay.slug, "paragraph": paragraph.key, "thread": None, "level": "mute"}
+    ]
     assert reader_client.get("/accounts/export/").status_code == 405
 
 
