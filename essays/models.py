@@ -103,3 +103,52 @@ class Paragraph(models.Model):
     @property
     def is_live(self) -> bool:
         return self.retired_in is None
+
+
+class EssayRevision(models.Model):
+    """One published version of an essay: its source, its blocks and what changed."""
+
+    essay = models.ForeignKey(Essay, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=300)
+    alternate_title = models.CharField(max_length=300, blank=True)
+    attribution = models.CharField(max_length=200, blank=True)
+    source = models.TextField()
+    created = models.DateTimeField(default=timezone.now)
+    # Keys of the paragraphs added, changed, moved and removed by this revision.
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["essay", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["essay", "number"], name="one_revision_number")
+        ]
+
+    def __str__(self):
+        return f"{self.essay.slug} revision {self.number}"
+
+    def get_absolute_url(self):
+        return reverse(
+            "discussion:revision_detail", kwargs={"slug": self.essay.slug, "number": self.number}
+        )
+
+
+class RevisionBlock(models.Model):
+    """A paragraph as it stood in one revision, for reading that revision again."""
+
+    revision = models.ForeignKey(EssayRevision, on_delete=models.CASCADE, related_name="blocks")
+    paragraph = models.ForeignKey(Paragraph, on_delete=models.CASCADE, related_name="versions")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=Paragraph.Kind)
+    html = models.TextField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["revision", "position"]
+
+    def __str__(self):
+        return f"{self.revision} #{self.position}"
+
+    @property
+    def anchor(self) -> str:
+        return f"p-{self.paragraph.key}"

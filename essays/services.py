@@ -1,12 +1,13 @@
 import secrets
-from collections import defaultdict, deque
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Essay, Paragraph
+from .models import Essay, EssayRevision, Paragraph, RevisionBlock
+from .reanchoring import New, Old, Plan, plan_revision
 from .rendering import Block, parse_essay
+from .signals import essay_revised
 
 KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o or 1/l: keys get read aloud and typed
 KEY_LENGTH = 8
@@ -66,6 +67,7 @@ def essay_import(*, source: str, publish: bool = True) -> ImportResult:
             _new_paragraph(essay, block, position, new_paragraph_key(taken))
             for position, block in enumerate(document.blocks)
         )
+        _record_revision(essay, summary={})
         return ImportResult(essay, True, False, 0, len(document.blocks), 0)
 
     live = list(essay.paragraphs.live().order_by("position"))
@@ -75,12 +77,27 @@ def essay_import(*, source: str, publish: bool = True) -> ImportResult:
             essay.save()
         return ImportResult(essay, False, False, len(live), 0, 0)
 
+    plan = plan_revision(
+        [Old(p.key, p.kind, p.text) for p in live], [New(b.kind, b.text) for b in document.blocks]
+    )
     essay.revision += 1
     essay.revised_at = timezone.now()
     essay.full_clean()
     essay.save()
-    kept, added, retired = _reconcile_paragraphs(essay, live, document.blocks)
+    kept, added, retired = _apply_plan(essay, live, document.blocks, plan)
     return ImportResult(essay, False, True, kept, added, retired)
+
+
+def preview_revision(*, source: str) -> tuple[Essay, list[Paragraph], Plan, list[Block]]:
+    """What importing `source` would do to an existing essay, without doing it."""
+    slug = parse_essay(source).slug
+    document = parse_essay(source, url=Essay(slug=slug).get_absolute_url())
+    essay = Essay.objects.get(slug=slug)
+    live = list(essay.paragraphs.live().order_by("position"))
+    plan = plan_revision(
+        [Old(p.key, p.kind, p.text) for p in live], [New(b.kind, b.text) for b in document.blocks]
+    )
+    return essay, live, plan, document.blocks
 
 
 def _new_paragraph(essay: Essay, block: Block, position: int, key: str) -> Paragraph:
@@ -95,24 +112,66 @@ def _new_paragraph(essay: Essay, block: Block, position: int, key: str) -> Parag
     )
 
 
-def _reconcile_paragraphs(essay: Essay, live: list[Paragraph], blocks: list[Block]):
-    """Match blocks to live paragraphs by identical kind and text, in document order."""
-    candidates: dict[tuple[str, str], deque[Paragraph]] = defaultdict(deque)
-    for paragraph in live:
-        candidates[(paragraph.kind, paragraph.text)].append(paragraph)
+def _apply_plan(essay: Essay, live: list[Paragraph], blocks: list[Block], plan: Plan):
+    """Keys follow their paragraphs; new blocks get new keys; the rest retire."""
     taken = set(essay.paragraphs.values_list("key", flat=True))
     to_update, to_create = [], []
-    for position, block in enumerate(blocks):
-        matches = candidates.get((block.kind, block.text))
-        if matches:
-            paragraph = matches.popleft()
-            paragraph.position, paragraph.html = position, block.html
-            to_update.append(paragraph)
-        else:
+    changed, moved = set(), set()
+    for position, (block, source) in enumerate(zip(blocks, plan.sources, strict=True)):
+        if source is None:
             to_create.append(_new_paragraph(essay, block, position, new_paragraph_key(taken)))
-    to_retire = [p for queue in candidates.values() for p in queue]
+            continue
+        paragraph = live[source]
+        paragraph.position, paragraph.html, paragraph.text = position, block.html, block.text
+        to_update.append(paragraph)
+        if position in plan.changed:
+            changed.add(paragraph)
+        if position in plan.moved:
+            moved.add(paragraph)
+    to_retire = [live[i] for i in plan.retired]
     for paragraph in to_retire:
         paragraph.retired_in = essay.revision
-    Paragraph.objects.bulk_update(to_update + to_retire, ["position", "html", "retired_in"])
+    Paragraph.objects.bulk_update(to_update + to_retire, ["position", "html", "text", "retired_in"])
     Paragraph.objects.bulk_create(to_create)
+    revision = _record_revision(
+        essay,
+        summary={
+            "added": [p.key for p in to_create],
+            "changed": [p.key for p in changed],
+            "moved": [p.key for p in moved],
+            "removed": [p.key for p in to_retire],
+        },
+    )
+    essay_revised.send(
+        sender=Essay,
+        essay=essay,
+        revision=revision,
+        changed={p.pk for p in changed},
+        moved={p.pk for p in moved},
+        retired={p.pk for p in to_retire},
+    )
     return len(to_update), len(to_create), len(to_retire)
+
+
+def _record_revision(essay: Essay, *, summary: dict) -> EssayRevision:
+    revision = EssayRevision.objects.create(
+        essay=essay,
+        number=essay.revision,
+        title=essay.title,
+        alternate_title=essay.alternate_title,
+        attribution=essay.attribution,
+        source=essay.source,
+        summary=summary,
+    )
+    RevisionBlock.objects.bulk_create(
+        RevisionBlock(
+            revision=revision,
+            paragraph=paragraph,
+            position=paragraph.position,
+            kind=paragraph.kind,
+            html=paragraph.html,
+            text=paragraph.text,
+        )
+        for paragraph in essay.paragraphs.live().order_by("position")
+    )
+    return revision

@@ -228,6 +228,11 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'; object-src 'none'"
 )
 
+# Re-anchoring paragraphs across revisions (essays/reanchoring.py explains the algorithm).
+REANCHOR_MIN_TEXT_SIMILARITY = 0.4  # below this, texts are different paragraphs
+REANCHOR_MIN_SCORE = 0.5  # weighted score a fuzzy match needs
+REANCHOR_WEIGHTS = (0.7, 0.2, 0.1)  # text, neighbours, position
+
 # Commenting. Rate limits are (how many, per how many seconds), all of which apply.
 COMMENT_MAX_LENGTH = 10_000
 COMMENT_RATE_LIMITS = [(5, 60), (40, 3600)]

@@ -104,6 +104,7 @@ def add_comment(essay, *, body="A comment.", paragraph=None, parent=None, author
         depth=parent.depth + 1 if parent else 0,
         author=author,
         author_name="" if author else "Someone",
+        anchor_text=paragraph.text if paragraph else "",
         body=body,
         body_html=render_comment(body),
         **fields,

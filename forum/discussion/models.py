@@ -41,6 +41,22 @@ class Comment(models.Model):
     paragraph = models.ForeignKey(
         Paragraph, on_delete=models.RESTRICT, null=True, blank=True, related_name="comments"
     )
+    # The paragraph's text when the comment was written, and what became of the anchor
+    # when the essay was revised since (set at publication time, never on a page view).
+    anchor_text = models.TextField(_("paragraph text when written"), blank=True)
+    anchor_revision = models.PositiveIntegerField(_("essay revision when written"), default=1)
+    anchor_status = models.CharField(
+        max_length=10,
+        choices=[("placed", _("placed")), ("moved", _("moved")), ("orphaned", _("orphaned"))],
+        default="placed",
+    )
+    # An optional exact passage of the paragraph, with a little context on each side.
+    quote = models.CharField(_("quoted passage"), max_length=1000, blank=True)
+    quote_prefix = models.CharField(max_length=64, blank=True)
+    quote_suffix = models.CharField(max_length=64, blank=True)
+    quote_lost = models.BooleanField(
+        _("the passage no longer occurs in the paragraph"), default=False
+    )
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
     )

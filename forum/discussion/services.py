@@ -18,6 +18,7 @@ from forum.ratelimits import RateLimited, consume
 
 from .markup import has_visible_text, normalize_body, render_comment
 from .models import Comment, CommentRevision
+from .quotes import context_around, locate_quote
 from .signals import comment_held, comment_published, comment_removed
 
 
@@ -115,8 +116,12 @@ def comment_post(
     body: str,
     paragraph: Paragraph | None = None,
     parent: Comment | None = None,
+    quote: str = "",
+    quote_prefix: str = "",
+    quote_suffix: str = "",
 ) -> Comment:
-    """Publish a comment on a paragraph, on the whole essay, or in reply to a comment.
+    """Publish a comment on a paragraph, on the whole essay, or in reply to a comment,
+    optionally on an exact passage of the paragraph.
 
     A reply always joins its parent's thread: same essay, same paragraph.
     """
@@ -145,6 +150,9 @@ def comment_post(
             raise CommentRefused(_("That paragraph belongs to another essay."), status=400)
         if parent is None and (not paragraph.is_live or not paragraph.is_commentable):
             raise CommentRefused(_("That part of the essay cannot be discussed."), status=400)
+    quote, quote_prefix, quote_suffix = _check_quote(
+        paragraph, quote.strip(), quote_prefix, quote_suffix
+    )
     _consume_posting_allowance(author)
     reasons = policy().hold_reasons(author=author, essay=essay, body=body)
     comment = Comment(
@@ -157,6 +165,11 @@ def comment_post(
         body=body,
         body_html=body_html,
         status=Comment.Status.PENDING if reasons else Comment.Status.PUBLISHED,
+        anchor_text=paragraph.text if paragraph else "",
+        anchor_revision=essay.revision,
+        quote=quote,
+        quote_prefix=quote_prefix,
+        quote_suffix=quote_suffix,
     )
     comment.full_clean()
     comment.save()
@@ -165,6 +178,59 @@ def comment_post(
     else:
         _announce(comment_published, comment)
     return comment
+
+
+def _check_quote(paragraph, quote: str, prefix: str, suffix: str) -> tuple[str, str, str]:
+    """A quoted passage must be text of the paragraph; its context is taken from there."""
+    if not quote:
+        return "", "", ""
+    if paragraph is None:
+        raise CommentRefused(_("Only a paragraph's text can be quoted."))
+    if len(quote) > 1000:
+        raise CommentRefused(_("Quote at most 1,000 characters of the paragraph."))
+    start = locate_quote(paragraph.text, quote, prefix[-64:], suffix[:64])
+    if start is None:
+        raise CommentRefused(
+            _("The quoted passage is not in this paragraph: copy it exactly, or leave it empty.")
+        )
+    prefix, suffix = context_around(paragraph.text, start, quote)
+    return quote, prefix, suffix
+
+
+def comments_reanchor(*, essay, changed: set[int], moved: set[int], retired: set[int]) -> int:
+    """After a revision: every comment on a paragraph is placed (its text unchanged), moved
+    (the paragraph changed or moved: it will show the text it was written against) or
+    orphaned (no successor: shown under "On earlier versions"). Quotes that no longer occur
+    are marked lost and keep their original text. Returns how many comments changed."""
+    comments = list(
+        Comment.objects.filter(essay=essay, paragraph__isnull=False).select_related("paragraph")
+    )
+    updated = []
+    for comment in comments:
+        paragraph = comment.paragraph
+        if paragraph.pk in retired or not paragraph.is_live:
+            status = "orphaned"
+        elif comment.anchor_text != paragraph.text or paragraph.pk in moved:
+            status = "moved"
+        else:
+            status = "placed"
+        quote_lost = bool(comment.quote) and (
+            not paragraph.is_live
+            or locate_quote(
+                paragraph.text, comment.quote, comment.quote_prefix, comment.quote_suffix
+            )
+            is None
+        )
+        if (status, quote_lost) != (comment.anchor_status, comment.quote_lost):
+            comment.anchor_status, comment.quote_lost = status, quote_lost
+            updated.append(comment)
+    Comment.objects.bulk_update(updated, ["anchor_status", "quote_lost"])
+    return len(updated)
+
+
+def on_essay_revised(sender, essay, revision, changed, moved, retired, **kwargs) -> None:
+    """Receiver of essays' `essay_revised`, in the import's own transaction."""
+    comments_reanchor(essay=essay, changed=changed, moved=moved, retired=retired)
 
 
 def access_comment_for_edit(*, user, comment_id: int) -> Comment:

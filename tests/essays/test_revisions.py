@@ -1,0 +1,232 @@
+"""Revision scenarios: which comments stay placed, move or are orphaned, and none is lost."""
+
+import pytest
+
+from essays.models import EssayRevision, Paragraph
+from essays.services import essay_import
+from forum.discussion import services as discussion
+from forum.discussion.models import Comment
+from tests.conftest import SEED_SOURCE, essay_source
+
+P1 = "The first paragraph sets the scene with a long and careful sentence about the camps."
+P2 = (
+    "The second paragraph argues that industrialisation by terror was the point, not a side effect."
+)
+P3 = (
+    "The third paragraph counts the dead. Estimates range widely between historians. "
+    "Some count famine victims, others only executions, and the difference is millions."
+)
+P4 = "The fourth paragraph turns to ideology and the legitimising role of official Marxism."
+P5 = "The fifth paragraph concludes that the identification helped capitalism more than anyone."
+
+
+@pytest.fixture(autouse=True)
+def generous_limits(settings):
+    settings.COMMENT_RATE_LIMITS = [(1000, 60)]
+
+
+@pytest.fixture
+def essay(db):
+    return essay_import(source=essay_source(P1, P2, P3, P4, P5)).essay
+
+
+@pytest.fixture
+def comments(essay, user):
+    """Two comments on every paragraph, keyed by the paragraph's text."""
+    made = {}
+    for paragraph in essay.paragraphs.live().order_by("position"):
+        made[paragraph.text] = [
+            discussion.comment_post(
+                author=user,
+                essay=essay,
+                body=f"On {paragraph.position} ({n}).",
+                paragraph=paragraph,
+            )
+            for n in range(2)
+        ]
+    return made
+
+
+def revise(*blocks):
+    return essay_import(source=essay_source(*blocks))
+
+
+def statuses(comments):
+    result = {}
+    for text, pair in comments.items():
+        for comment in pair:
+            comment.refresh_from_db()
+        result[text] = {c.anchor_status for c in pair}
+    return {text: status.pop() for text, status in result.items()}
+
+
+def keys(essay):
+    return list(essay.paragraphs.live().order_by("position").values_list("key", flat=True))
+
+
+def old_keys(essay):
+    return {p.text: p.key for p in essay.paragraphs.all()}
+
+
+def test_a_typo_fixed_inside_a_commented_paragraph(essay, comments):
+    before = old_keys(essay)
+    revise(P1, P2.replace("industrialisation", "industrialization"), P3, P4, P5)
+    assert keys(essay) == [before[t] for t in (P1, P2, P3, P4, P5)]
+    assert statuses(comments) == {
+        P1: "placed",
+        P2: "moved",
+        P3: "placed",
+        P4: "placed",
+        P5: "placed",
+    }
+    moved = comments[P2][0]
+    assert moved.anchor_text == P2  # the text it was written against
+
+
+def test_a_paragraph_inserted_above(essay, comments):
+    before = old_keys(essay)
+    revise("A new opening paragraph, written after readers asked for context.", P1, P2, P3, P4, P5)
+    assert keys(essay)[1:] == [before[t] for t in (P1, P2, P3, P4, P5)]
+    assert set(statuses(comments).values()) == {"placed"}
+
+
+def test_half_of_a_paragraph_rewritten(essay, comments):
+    before = old_keys(essay)
+    rewritten = (
+        "The third paragraph counts the dead. Estimates range widely between historians. "
+        "Recent archival work narrows the range, yet the core dispute about famine remains."
+    )
+    revise(P1, P2, rewritten, P4, P5)
+    assert keys(essay)[2] == before[P3]
+    assert statuses(comments) == {
+        P1: "placed",
+        P2: "placed",
+        P3: "moved",
+        P4: "placed",
+        P5: "placed",
+    }
+
+
+def test_two_paragraphs_swapped(essay, comments):
+    before = old_keys(essay)
+    revise(P1, P3, P2, P4, P5)
+    assert keys(essay) == [before[t] for t in (P1, P3, P2, P4, P5)]
+    assert statuses(comments) == {
+        P1: "placed",
+        P2: "placed",
+        P3: "moved",
+        P4: "placed",
+        P5: "placed",
+    }
+
+
+def test_a_paragraph_deleted(essay, comments):
+    before = old_keys(essay)
+    revise(P1, P2, P3, P5)
+    assert keys(essay) == [before[t] for t in (P1, P2, P3, P5)]
+    assert statuses(comments) == {
+        P1: "placed",
+        P2: "placed",
+        P3: "placed",
+        P4: "orphaned",
+        P5: "placed",
+    }
+    retired = Paragraph.objects.get(key=before[P4])
+    assert retired.retired_in == 2 and retired.text == P4
+
+
+def test_duplicate_paragraphs_follow_their_neighbours(db, user):
+    same = "A refrain that the author repeats word for word."
+    essay = essay_import(source=essay_source(P1, same, P2, same, P3)).essay
+    first, second = essay.paragraphs.filter(text=same).order_by("position")
+    on_first = discussion.comment_post(
+        author=user, essay=essay, body="First refrain.", paragraph=first
+    )
+    on_second = discussion.comment_post(
+        author=user, essay=essay, body="Second refrain.", paragraph=second
+    )
+    revise(P1, P2, same, P3)  # the first refrain goes
+    on_first.refresh_from_db()
+    on_second.refresh_from_db()
+    assert on_second.anchor_status == "placed" and on_second.paragraph.is_live
+    assert on_first.anchor_status == "orphaned" and not on_first.paragraph.is_live
+
+
+def test_an_unrelated_rewrite_is_not_matched_but_orphans_honestly(essay, comments):
+    revise(P1, P2, "Something else entirely, about the weather in Odessa in 1921.", P4, P5)
+    assert statuses(comments)[P3] == "orphaned"
+
+
+@pytest.mark.parametrize(
+    "blocks",
+    [
+        (P1, P2.replace("terror", "terror,"), P3, P4, P5),
+        ("Inserted.", P1, P2, P3, P4, P5),
+        (P1, P3, P2, P4, P5),
+        (P1, P2, P4, P5),
+        (P5, P4, P3, P2, P1),
+    ],
+)
+def test_nothing_lost_nothing_duplicated(essay, comments, blocks):
+    before = sorted(Comment.objects.values_list("pk", "body"))
+    revise(*blocks)
+    assert sorted(Comment.objects.values_list("pk", "body")) == before
+    assert Comment.objects.filter(paragraph__isnull=True).count() == 0
+
+
+def test_revisions_are_recorded_with_a_summary(essay, comments):
+    before = old_keys(essay)
+    revise("Inserted.", P1, P2.replace("point", "whole point"), P4, P3)
+    revision = EssayRevision.objects.get(essay=essay, number=2)
+    assert revision.summary["changed"] == [before[P2]]
+    assert revision.summary["removed"] == [before[P5]]
+    assert len(revision.summary["added"]) == 1
+    assert revision.summary["moved"] in ([before[P4]], [before[P3]])
+    assert revision.blocks.count() == 5
+    first = EssayRevision.objects.get(essay=essay, number=1)
+    assert [b.text for b in first.blocks.order_by("position")] == [P1, P2, P3, P4, P5]
+
+
+def test_quotes_follow_their_paragraph_or_say_they_are_lost(essay, user):
+    third = essay.paragraphs.get(text=P3)
+    kept = discussion.comment_post(
+        author=user,
+        essay=essay,
+        body="On the range.",
+        paragraph=third,
+        quote="Estimates range widely between historians.",
+    )
+    lost = discussion.comment_post(
+        author=user,
+        essay=essay,
+        body="On the millions.",
+        paragraph=third,
+        quote="the difference is millions",
+    )
+    assert kept.quote_prefix.endswith("counts the dead. ") and kept.quote_suffix.startswith(
+        " Some count"
+    )
+    revise(
+        P1,
+        P2,
+        P3.replace(
+            "Some count famine victims, others only executions, and the difference is millions.",
+            "Archival work has narrowed the range considerably since then.",
+        ),
+        P4,
+        P5,
+    )
+    kept.refresh_from_db()
+    lost.refresh_from_db()
+    assert not kept.quote_lost and lost.quote_lost
+    assert lost.quote == "the difference is millions"  # the original passage is kept
+
+
+def test_reimporting_the_seed_unchanged_changes_nothing(db):
+    source = SEED_SOURCE.read_text(encoding="utf-8")
+    essay_import(source=source)
+    before = list(Paragraph.objects.values_list("pk", "key", "position", "html"))
+    result = essay_import(source=source)
+    assert not result.revised
+    assert EssayRevision.objects.count() == 1
+    assert list(Paragraph.objects.values_list("pk", "key", "position", "html")) == before
