@@ -16,6 +16,18 @@ class CommentForm(forms.Form):
         ),
     )
 
+    quote = forms.CharField(
+        label=_("Quote (optional)"),
+        required=False,
+        max_length=1000,
+        help_text=_(
+            "The exact words of the paragraph you are answering; they are shown above your comment."
+        ),
+    )
+    # Context around a passage chosen by selecting it (filled in by the page's script).
+    quote_prefix = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    quote_suffix = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+
     def __init__(self, *args, field_id: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         if field_id:

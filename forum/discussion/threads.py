@@ -138,3 +138,25 @@ def published_comments_by(user):
         .select_related("essay", "paragraph")
         .order_by("-id")
     )
+
+
+def orphaned_threads(*, essay: Essay, viewer=None) -> list[tuple[Paragraph, list[ThreadNode]]]:
+    """Threads whose paragraph has left the essay, grouped by that paragraph (one query)."""
+    moderator_view = viewer is not None and policy().is_moderator(viewer)
+    comments = list(
+        Comment.objects.shown_in_threads(viewer, moderator=moderator_view)
+        .filter(essay=essay, paragraph__retired_in__isnull=False)
+        .select_related("author", "paragraph")
+        .order_by("paragraph__retired_in", "paragraph__position", "id")
+    )
+    groups: dict[int, list[Comment]] = {}
+    paragraphs: dict[int, Paragraph] = {}
+    for comment in comments:
+        groups.setdefault(comment.paragraph_id, []).append(comment)
+        paragraphs[comment.paragraph_id] = comment.paragraph
+    result = []
+    for paragraph_id, group in groups.items():
+        thread = build_thread(group, moderator_view=moderator_view)
+        if thread:
+            result.append((paragraphs[paragraph_id], thread))
+    return result

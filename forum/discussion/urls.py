@@ -8,6 +8,12 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("essays/<slug:slug>/", views.essay_detail, name="essay_detail"),
     path("essays/<slug:slug>/comment/", views.essay_comment, name="essay_comment"),
+    path("essays/<slug:slug>/r/<int:number>/", views.revision_detail, name="revision_detail"),
+    path(
+        "essays/<slug:slug>/r/<int:number>/changes/",
+        views.revision_changes,
+        name="revision_changes",
+    ),
     path("essays/<slug:slug>/p/<str:key>/", views.paragraph_detail, name="paragraph_detail"),
     path(
         "essays/<slug:slug>/p/<str:key>/thread/",

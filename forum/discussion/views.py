@@ -22,6 +22,7 @@ from .threads import (
     THREAD_ORDERS,
     comment_counts_by_paragraph,
     essays_with_comment_counts,
+    orphaned_threads,
     published_count,
     thread_for,
 )
@@ -138,9 +139,52 @@ def essay_detail(request, slug):
         "essay": essay,
         "body_paragraphs": [p for p in paragraphs if p.kind != Paragraph.Kind.FOOTNOTE],
         "footnotes": [p for p in paragraphs if p.kind == Paragraph.Kind.FOOTNOTE],
+        "orphaned": orphaned_threads(essay=essay, viewer=request.user),
         **_region_context(request, essay=essay),
     }
     return render(request, "discussion/essay_detail.html", context)
+
+
+def revision_detail(request, slug, number):
+    """An earlier (or the current) revision of an essay, as it was published."""
+    essay = _published_essay(slug)
+    revision = get_object_or_404(essay.revisions, number=number)
+    blocks = list(revision.blocks.select_related("paragraph").order_by("position"))
+    context = {
+        "essay": essay,
+        "revision": revision,
+        "body_blocks": [b for b in blocks if b.kind != Paragraph.Kind.FOOTNOTE],
+        "footnotes": [b for b in blocks if b.kind == Paragraph.Kind.FOOTNOTE],
+    }
+    return render(request, "discussion/revision_detail.html", context)
+
+
+def revision_changes(request, slug, number):
+    """What one revision changed: paragraphs added, changed, moved and removed."""
+    essay = _published_essay(slug)
+    revision = get_object_or_404(essay.revisions, number=number)
+    previous = essay.revisions.filter(number=number - 1).first()
+    now = {b.paragraph.key: b for b in revision.blocks.select_related("paragraph")}
+    before = (
+        {b.paragraph.key: b for b in previous.blocks.select_related("paragraph")}
+        if previous
+        else {}
+    )
+    summary = revision.summary
+
+    def pairs(kind):
+        return [(before.get(key), now.get(key)) for key in summary.get(kind, [])]
+
+    context = {
+        "essay": essay,
+        "revision": revision,
+        "previous": previous,
+        "added": pairs("added"),
+        "changed": pairs("changed"),
+        "moved": pairs("moved"),
+        "removed": pairs("removed"),
+    }
+    return render(request, "discussion/revision_changes.html", context)
 
 
 def paragraph_detail(request, slug, key):
@@ -203,7 +247,14 @@ def _compose(request, *, essay, paragraph=None, parent=None):
                 if not request.user.is_authenticated:
                     _consume_anonymous_attempt(request)
                 comment = services.comment_post(
-                    author=request.user, essay=essay, body=body, paragraph=paragraph, parent=parent
+                    author=request.user,
+                    essay=essay,
+                    body=body,
+                    paragraph=paragraph,
+                    parent=parent,
+                    quote=form.cleaned_data["quote"] if parent is None else "",
+                    quote_prefix=form.cleaned_data["quote_prefix"],
+                    quote_suffix=form.cleaned_data["quote_suffix"],
                 )
                 _drop_draft(request, draft_key)
                 if request.htmx:

@@ -2,16 +2,157 @@
 (function () {
   "use strict";
 
+  var CONTEXT = 32; // characters of context kept around a quoted passage (as the server)
+  var pendingQuote = null;
+
   function countFor(key) {
     return document.getElementById("count-" + key);
   }
+
+  function blockOf(node) {
+    var element = node && (node.nodeType === 1 ? node : node.parentElement);
+    return element ? element.closest(".block") : null;
+  }
+
+  // --- Quoting a passage: select words in a paragraph, then "Comment on this passage". ---
+
+  function removeQuoteButton() {
+    var old = document.querySelector(".quote-button");
+    if (old) old.remove();
+  }
+
+  function selectionInBlock() {
+    var selection = window.getSelection();
+    if (!selection || selection.isCollapsed || selection.rangeCount === 0) return null;
+    var range = selection.getRangeAt(0);
+    var block = blockOf(range.startContainer);
+    if (!block || block !== blockOf(range.endContainer) || !countFor(block.id.slice(2))) return null;
+    var body = block.querySelector(".block-body");
+    if (!body || !body.contains(range.startContainer) || !body.contains(range.endContainer)) return null;
+    var quote = range.toString().replace(/\s+/g, " ").trim();
+    if (!quote) return null;
+    var before = document.createRange();
+    before.selectNodeContents(body);
+    before.setEnd(range.startContainer, range.startOffset);
+    var after = document.createRange();
+    after.selectNodeContents(body);
+    after.setStart(range.endContainer, range.endOffset);
+    return {
+      key: block.id.slice(2),
+      block: block,
+      quote: quote,
+      prefix: before.toString().slice(-CONTEXT),
+      suffix: after.toString().slice(0, CONTEXT),
+    };
+  }
+
+  function offerQuote() {
+    removeQuoteButton();
+    var chosen = selectionInBlock();
+    if (!chosen) return;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "quote-button";
+    button.textContent = "Comment on this passage";
+    button.addEventListener("click", function () {
+      pendingQuote = chosen;
+      removeQuoteButton();
+      var panel = document.getElementById("panel-" + chosen.key);
+      if (panel && panel.querySelector("form.comment-form")) {
+        fillQuote(panel);
+      } else {
+        countFor(chosen.key).click();
+      }
+    });
+    var panel = chosen.block.querySelector(".thread-panel");
+    chosen.block.insertBefore(button, panel);
+  }
+
+  function fillQuote(panel) {
+    if (!pendingQuote || panel.id !== "panel-" + pendingQuote.key) return;
+    var form = panel.querySelector("form.comment-form");
+    if (!form) return;
+    form.querySelector("[data-quote-input]").value = pendingQuote.quote;
+    form.querySelector("[data-quote-prefix]").value = pendingQuote.prefix;
+    form.querySelector("[data-quote-suffix]").value = pendingQuote.suffix;
+    pendingQuote = null;
+    highlightQuotes(panel);
+    form.querySelector("textarea").focus();
+  }
+
+  document.addEventListener("mouseup", function () { window.setTimeout(offerQuote, 0); });
+  document.addEventListener("keyup", function (event) {
+    if (event.shiftKey || event.key === "Shift") offerQuote();
+  });
+
+  // --- Highlighting the quoted passages of an open thread in its paragraph. ---
+
+  function unmark(body) {
+    body.querySelectorAll("mark.quote-highlight").forEach(function (mark) {
+      var parent = mark.parentNode;
+      while (mark.firstChild) parent.insertBefore(mark.firstChild, mark);
+      parent.removeChild(mark);
+      parent.normalize();
+    });
+  }
+
+  function textNodes(root) {
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    var nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    return nodes;
+  }
+
+  function mark(body, quote, prefix) {
+    var nodes = textNodes(body);
+    var text = nodes.map(function (n) { return n.data; }).join("");
+    var start = -1;
+    var at = text.indexOf(quote);
+    while (at !== -1) {
+      if (start === -1 || (prefix && text.slice(Math.max(0, at - prefix.length), at) === prefix)) start = at;
+      at = text.indexOf(quote, at + 1);
+    }
+    if (start === -1) return;
+    var end = start + quote.length;
+    var offset = 0;
+    nodes.forEach(function (node) {
+      var nodeStart = offset;
+      var nodeEnd = offset + node.data.length;
+      offset = nodeEnd;
+      if (nodeEnd <= start || nodeStart >= end) return;
+      var range = document.createRange();
+      range.setStart(node, Math.max(start, nodeStart) - nodeStart);
+      range.setEnd(node, Math.min(end, nodeEnd) - nodeStart);
+      var highlight = document.createElement("mark");
+      highlight.className = "quote-highlight";
+      range.surroundContents(highlight);
+    });
+  }
+
+  function highlightQuotes(panel) {
+    var block = panel.closest(".block");
+    var body = block && block.querySelector(".block-body");
+    if (!body) return;
+    unmark(body);
+    panel.querySelectorAll(".comment-quote:not([data-lost])").forEach(function (quote) {
+      mark(body, quote.getAttribute("data-quote"), quote.getAttribute("data-prefix"));
+    });
+    var input = panel.querySelector("[data-quote-input]");
+    if (input && input.value) mark(body, input.value, panel.querySelector("[data-quote-prefix]").value);
+  }
+
+  // --- Opening and closing panels and reply forms. ---
 
   document.addEventListener("click", function (event) {
     var close = event.target.closest("[data-close-panel]");
     if (close) {
       var key = close.getAttribute("data-close-panel");
       var panel = document.getElementById("panel-" + key);
-      if (panel) panel.replaceChildren();
+      if (panel) {
+        var body = panel.closest(".block").querySelector(".block-body");
+        if (body) unmark(body);
+        panel.replaceChildren();
+      }
       var count = countFor(key);
       if (count) {
         count.setAttribute("aria-expanded", "false");
@@ -29,12 +170,14 @@
     }
   });
 
-  // Keep the margin control's state in step with its panel, for assistive technology.
+  // Keep the margin control's state in step with its panel, and mark the quoted passages.
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
-    if (target && target.classList && target.classList.contains("thread-panel")) {
-      var count = countFor(target.id.replace(/^panel-/, ""));
-      if (count) count.setAttribute("aria-expanded", target.childElementCount > 0 ? "true" : "false");
-    }
+    var panel = target && target.closest ? target.closest(".thread-panel") : null;
+    if (!panel) return;
+    var count = countFor(panel.id.replace(/^panel-/, ""));
+    if (count) count.setAttribute("aria-expanded", panel.childElementCount > 0 ? "true" : "false");
+    fillQuote(panel);
+    highlightQuotes(panel);
   });
 })();

@@ -170,8 +170,9 @@ def test_reading_page_runs_the_same_small_number_of_queries_whatever_the_comment
     create_comments(essay, 498)
     Comment.objects.filter(author__isnull=True).update(author=user)
     assert Comment.objects.count() == 500
-    # Essay, paragraphs, margin counts, the whole-essay thread, the moderators' ids.
-    with django_assert_max_num_queries(5):
+    # Essay, paragraphs, margin counts, the whole-essay thread, the moderators' ids and the
+    # threads "on earlier versions".
+    with django_assert_max_num_queries(6):
         client.get(url)
     counts.append(count_queries(client, url))
     assert counts[0] == counts[1] == counts[2]
@@ -204,6 +205,19 @@ def test_paragraph_page_query_count_is_constant(client, make_essay, django_asser
     with django_assert_max_num_queries(5):
         client.get(url)
     assert count_queries(client, url) == before
+
+
+def test_revisions_do_not_change_the_reading_pages_query_count(client, make_essay, user):
+    essay = make_essay("One.", "Two.", "Three.")
+    url = essay.get_absolute_url()
+    for paragraph in essay.paragraphs.all():
+        add_comment(essay, paragraph=paragraph, author=user)
+    before = count_queries(client, url)
+    for n, blocks in enumerate([("One.", "Two, revised.", "Three."), ("Zero.", "One."), ("One.",)]):
+        essay_import(source=essay_source(*blocks))
+        assert count_queries(client, url) == before, n
+    content = client.get(url).content.decode()
+    assert "On earlier versions" in content and "Two." in content
 
 
 def test_unknown_retired_and_heading_keys_give_the_sites_404_page(client, make_essay):
