@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from .models import Essay, Paragraph
 
@@ -21,7 +23,7 @@ class EssayAdmin(admin.ModelAdmin):
     list_filter = ["status", "comments_open"]
     search_fields = ["title", "alternate_title", "slug"]
     # The slug and source are the import's: footnote links and anchors are built from them.
-    readonly_fields = ["slug", "source", "revision", "revised_at"]
+    readonly_fields = ["slug", "publish_revision", "source", "revision", "revised_at"]
     fields = [
         "title",
         "alternate_title",
@@ -33,9 +35,17 @@ class EssayAdmin(admin.ModelAdmin):
         "premoderated",
         "revision",
         "revised_at",
+        "publish_revision",
         "source",
     ]
     inlines = [ParagraphInline]
+
+    @admin.display(description="Revise")
+    def publish_revision(self, obj):
+        url = reverse("discussion:essay_publish", kwargs={"slug": obj.slug})
+        return format_html(
+            '<a href="{}">Publish a revision, with a preview of every thread</a>', url
+        )
 
     def has_add_permission(self, request):
         # Essays are created by `manage.py import_essay`, which assigns the paragraph keys.

@@ -160,3 +160,25 @@ def orphaned_threads(*, essay: Essay, viewer=None) -> list[tuple[Paragraph, list
         if thread:
             result.append((paragraphs[paragraph_id], thread))
     return result
+
+
+def revision_outcomes(*, essay: Essay, live: list[Paragraph], plan) -> dict:
+    """What publishing a planned revision would do to each thread (for the preview)."""
+    retired = {live[i].pk for i in plan.retired}
+    changed = {live[plan.sources[j]].pk for j in plan.changed}
+    moved = {live[plan.sources[j]].pk for j in plan.moved}
+    roots = (
+        Comment.objects.filter(essay=essay, parent__isnull=True, paragraph__in=live)
+        .exclude(status=Comment.Status.DELETED)
+        .select_related("paragraph", "author")
+        .order_by("paragraph__position", "id")
+    )
+    outcome = {"stay": [], "move": [], "orphan": []}
+    for root in roots:
+        if root.paragraph_id in retired:
+            outcome["orphan"].append(root)
+        elif root.paragraph_id in changed or root.paragraph_id in moved:
+            outcome["move"].append(root)
+        else:
+            outcome["stay"].append(root)
+    return outcome

@@ -9,6 +9,7 @@ urlpatterns = [
     path("essays/<slug:slug>/", views.essay_detail, name="essay_detail"),
     path("essays/<slug:slug>/comment/", views.essay_comment, name="essay_comment"),
     path("essays/<slug:slug>/r/<int:number>/", views.revision_detail, name="revision_detail"),
+    path("essays/<slug:slug>/publish/", views.essay_publish, name="essay_publish"),
     path(
         "essays/<slug:slug>/r/<int:number>/changes/",
         views.revision_changes,

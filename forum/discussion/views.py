@@ -1,10 +1,12 @@
 """Thin views: read input, call one service or read, render. Every action works as a plain
 form; with htmx (the HX-Request header) the same URLs answer with page fragments."""
 
+import hashlib
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from essays.models import Essay, Paragraph
+from essays.rendering import EssaySourceError
+from essays.services import essay_import, preview_revision
 from forum.ratelimits import RateLimited, client_address, consume
 
 from . import services
@@ -24,6 +28,7 @@ from .threads import (
     essays_with_comment_counts,
     orphaned_threads,
     published_count,
+    revision_outcomes,
     thread_for,
 )
 
@@ -406,3 +411,43 @@ def comment_preview(request):
         {"preview_html": preview_html, "message": message},
         status=status,
     )
+
+
+@permission_required("essays.change_essay")
+def essay_publish(request, slug):
+    """The editor's way to publish a revision: preview what happens to every thread first."""
+    essay = get_object_or_404(Essay, slug=slug)
+    source = request.POST.get("source", essay.source).replace("\r\n", "\n")
+    context = {"essay": essay, "source": source}
+    status = 200
+    if request.method == "POST":
+        try:
+            previewed, live, plan, blocks = preview_revision(source=source)
+            if previewed.pk != essay.pk:
+                raise EssaySourceError("The source's slug names another essay.")
+        except (EssaySourceError, Essay.DoesNotExist) as error:
+            context["error"] = str(error) or "The source names no existing essay."
+            status = 400
+        else:
+            digest = hashlib.sha256(source.encode()).hexdigest()
+            # Publish only the very source that was previewed.
+            if "publish" in request.POST and request.POST.get("previewed") == digest:
+                result = essay_import(source=source)
+                messages.success(
+                    request,
+                    f"Published revision {result.essay.revision}: {result.kept} kept, "
+                    f"{result.added} added, {result.retired} retired."
+                    if result.revised
+                    else "Nothing changed: no new revision.",
+                )
+                return redirect(essay)
+            context.update(
+                digest=digest,
+                plan=plan,
+                outcome=revision_outcomes(essay=essay, live=live, plan=plan),
+                added=len(plan.added),
+                changed=len(plan.changed),
+                moved=len(plan.moved),
+                retired=len(plan.retired),
+            )
+    return render(request, "discussion/essay_publish.html", context, status=status)

@@ -70,6 +70,7 @@ class Decision(models.Model):
         LIFT = "lift", _("lifted suspension")
         PREMODERATE = "premoderate", _("set to always pre-moderate")
         CLEAR_PREMODERATION = "clear-premoderation", _("cleared pre-moderation")
+        REATTACH = "reattach", _("re-attached thread")
         UNDO = "undo", _("undid")
 
     # Null: the site's own rules acted (a hold, or hiding after reports).

@@ -5,12 +5,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from essays.models import Essay
+from essays.models import Essay, Paragraph
 from forum.discussion.models import Comment
+from forum.discussion.quotes import locate_quote
 from forum.discussion.services import CommentRefused, check_can_comment
 from forum.discussion.signals import comment_moderated, comment_published, comment_removed
 from forum.ratelimits import RateLimited, consume
@@ -278,6 +279,41 @@ def essay_comments_set(*, actor, essay: Essay, open_: bool, reason: str = "") ->
     return _decide(actor=actor, action=action, essay=essay, reason=reason, previous_state=state)
 
 
+@transaction.atomic
+def thread_reattach(*, actor, comment: Comment, paragraph, reason: str = "") -> Decision:
+    """Put a thread that moved or was orphaned by a revision on another live paragraph."""
+    check_moderator(actor)
+    root = Comment.objects.select_for_update().get(pk=comment.thread_root_id)
+    paragraph = Paragraph.objects.get(pk=paragraph.pk)  # its state now, not as it was passed
+    if paragraph.essay_id != root.essay_id or not paragraph.is_live or not paragraph.is_commentable:
+        raise ModerationRefused(_("Choose a live paragraph of the same essay."))
+    thread = list(
+        Comment.objects.select_for_update().filter(models.Q(pk=root.pk) | models.Q(root=root))
+    )
+    state = {
+        "comments": {
+            str(c.pk): [c.paragraph_id, c.anchor_status, c.anchor_text, c.quote_lost]
+            for c in thread
+        }
+    }
+    for c in thread:
+        c.paragraph = paragraph
+        c.anchor_status = "placed"
+        c.anchor_text = paragraph.text
+        c.quote_lost = (
+            bool(c.quote)
+            and locate_quote(paragraph.text, c.quote, c.quote_prefix, c.quote_suffix) is None
+        )
+    Comment.objects.bulk_update(thread, ["paragraph", "anchor_status", "anchor_text", "quote_lost"])
+    return _decide(
+        actor=actor,
+        action=Decision.Action.REATTACH,
+        comment=root,
+        reason=reason,
+        previous_state=state,
+    )
+
+
 # Authors -------------------------------------------------------------------------------
 
 
@@ -385,6 +421,23 @@ def decision_undo(*, actor, decision: Decision, reason: str = "") -> Decision:
         undo_state = {"lifted_at": None}
         restriction.lifted_at = timezone.now()
         restriction.save(update_fields=["lifted_at"])
+    elif action == Decision.Action.REATTACH:
+        comments = Comment.objects.select_for_update().in_bulk(
+            [int(pk) for pk in state["comments"]]
+        )
+        undo_state = {
+            "comments": {
+                str(c.pk): [c.paragraph_id, c.anchor_status, c.anchor_text, c.quote_lost]
+                for c in comments.values()
+            }
+        }
+        for pk, (paragraph_id, status, text, lost) in state["comments"].items():
+            comment = comments[int(pk)]
+            comment.paragraph_id, comment.anchor_status = paragraph_id, status
+            comment.anchor_text, comment.quote_lost = text, lost
+        Comment.objects.bulk_update(
+            comments.values(), ["paragraph", "anchor_status", "anchor_text", "quote_lost"]
+        )
     elif action in (Decision.Action.LIFT, Decision.Action.CLEAR_PREMODERATION):
         undo_state = {"lifted": state["lifted"]}
         Restriction.objects.filter(pk__in=state["lifted"]).update(lifted_at=None)

@@ -10,6 +10,11 @@ urlpatterns = [
     path("moderation/bulk/", views.bulk, name="bulk"),
     path("moderation/comments/<int:pk>/", views.comment_detail, name="comment"),
     path(
+        "moderation/comments/<int:pk>/reattach/",
+        views.thread_reattach,
+        name="thread_reattach",
+    ),
+    path(
         "moderation/comments/<int:pk>/<str:action>/",
         views.comment_action,
         name="comment_action",

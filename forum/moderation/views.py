@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from essays.models import Essay
+from essays.models import Essay, Paragraph
 from forum.discussion.models import Comment
 from forum.discussion.services import CommentRefused
 
@@ -217,6 +217,7 @@ def comment_detail(request, pk):
     context = {
         "comment": comment,
         "root": root,
+        "paragraphs": comment.essay.paragraphs.live().commentable().order_by("position"),
         "flags": comment.flags.select_related("reporter"),
         "decisions": comment.decisions.select_related("actor"),
         "history": _author_histories([comment]).get(comment.author_id),
@@ -261,6 +262,25 @@ def comment_action(request, pk, action):
     except CommentRefused as refusal:
         return _refused(request, refusal, fallback)
     messages.success(request, _("Done: %(action)s.") % {"action": decision.get_action_display()})
+    return _back(request, fallback)
+
+
+@moderator_required
+@require_POST
+def thread_reattach(request, pk):
+    comment = get_object_or_404(Comment, pk=pk)
+    paragraph = get_object_or_404(Paragraph, pk=request.POST.get("paragraph"))
+    fallback = f"/moderation/comments/{comment.pk}/"
+    try:
+        services.thread_reattach(
+            actor=request.user,
+            comment=comment,
+            paragraph=paragraph,
+            reason=request.POST.get("reason", "")[:1000],
+        )
+    except CommentRefused as refusal:
+        return _refused(request, refusal, fallback)
+    messages.success(request, _("The thread now sits on the chosen paragraph."))
     return _back(request, fallback)
 
 

@@ -58,13 +58,19 @@ def endpoints(world):
             ),
             (f"/moderation/authors/{author.pk}/lift/suspension/", {}),
             (f"/moderation/log/{world['decision'].pk}/undo/", {}),
+            (
+                f"/moderation/comments/{c.pk}/reattach/",
+                {"paragraph": essay.paragraphs.get(position=0).pk},
+            ),
         ],
     }
 
 
 def state():
     return (
-        sorted(Comment.objects.values_list("pk", "status", "removal_reason", "locked_at")),
+        sorted(
+            Comment.objects.values_list("pk", "status", "removal_reason", "locked_at", "paragraph")
+        ),
         Decision.objects.count(),
         sorted(Restriction.objects.values_list("pk", "lifted_at")),
         sorted(Flag.objects.values_list("pk", "resolved_at")),

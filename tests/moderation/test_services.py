@@ -328,3 +328,29 @@ def test_only_moderators_can_take_decisions(veteran, user, staff, essay):
             )
     assert snapshot(comment)[0] == Comment.Status.PUBLISHED
     assert not Decision.objects.exists()
+
+
+def test_a_moderator_reattaches_an_orphaned_thread_and_can_undo_it(veteran, moderator, essay):
+    from essays.services import essay_import
+    from tests.conftest import essay_source
+
+    third = essay.paragraphs.get(position=2)
+    root = post(veteran, essay, "On the third.", paragraph=third)
+    reply = post(veteran, essay, "A reply.", parent=root)
+    essay_import(source=essay_source("First.", "Second."))
+    root.refresh_from_db()
+    assert root.anchor_status == "orphaned"
+    second = essay.paragraphs.get(text="Second.")
+    with pytest.raises(ModerationRefused):
+        services.thread_reattach(actor=moderator, comment=root, paragraph=third)  # retired
+    decision = services.thread_reattach(
+        actor=moderator, comment=reply, paragraph=second, reason="Moved text"
+    )
+    for comment in (root, reply):
+        comment.refresh_from_db()
+        assert comment.paragraph == second and comment.anchor_status == "placed"
+    assert decision.action == Decision.Action.REATTACH and decision.comment == root
+    services.decision_undo(actor=moderator, decision=decision)
+    for comment in (root, reply):
+        comment.refresh_from_db()
+        assert comment.paragraph == third and comment.anchor_status == "orphaned"
