@@ -44,8 +44,11 @@ def no_email_window(settings):
 
 
 @pytest.fixture
-def run_tasks():
-    """Run the queued background tasks with the real worker, as `db_worker --batch` does."""
+def run_tasks(transactional_db):
+    """Run the queued background tasks with the real worker, as `db_worker --batch` does.
+
+    The worker closes database connections between tasks, as it should in production: the
+    test's data must therefore be committed, not held in a test transaction."""
 
     def run():
         out = io.StringIO()
