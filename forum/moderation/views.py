@@ -139,6 +139,8 @@ def _queue_comments(queue):
     if queue == "reported":
         return (
             comments.filter(
+                # One filter(): both conditions on the same report (no report, no match).
+                flags__isnull=False,
                 flags__resolved_at__isnull=True,
                 status__in=[Comment.Status.PUBLISHED, Comment.Status.HIDDEN],
             )

@@ -99,3 +99,18 @@ def test_moderators_comments_carry_a_badge_and_a_menu_for_moderators(
     client.force_login(moderator)
     page = client.get(essay.get_absolute_url()).content.decode()
     assert 'class="mod-menu"' in page and "/moderation/comments/" in page
+
+
+def test_the_reported_queue_holds_only_comments_with_open_reports(
+    client, veteran, user, moderator, essay
+):
+    quiet = discussion.comment_post(author=veteran, essay=essay, body="Nobody minds this.")
+    reported = discussion.comment_post(author=veteran, essay=essay, body="Somebody minds this.")
+    services.flag_create(reporter=user, comment=reported, reason="spam")
+    client.force_login(moderator)
+    content = client.get("/moderation/?queue=reported").content.decode()
+    assert "Somebody minds this." in content and "Nobody minds this." not in content
+    assert "Reported (1)" in content
+    services.comment_approve(actor=moderator, comment=reported)
+    content = client.get("/moderation/?queue=reported").content.decode()
+    assert "Somebody minds this." not in content and quiet.body not in content
