@@ -387,7 +387,11 @@ def log(request):
         if form.cleaned_data["essay"]:
             decisions = decisions.filter(essay=form.cleaned_data["essay"])
     page = Paginator(decisions, 50).get_page(request.GET.get("page"))
-    return render(request, "moderation/log.html", {"form": form, "page": page})
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    return render(
+        request, "moderation/log.html", {"form": form, "page": page, "filters": filters.urlencode()}
+    )
 
 
 @moderator_required
