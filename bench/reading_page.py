@@ -37,7 +37,9 @@ try:
     paragraphs = list(essay.paragraphs.live().commentable())
     client = Client()
     url = essay.get_absolute_url()
-    html = render_comment("A typical comment, with *some* emphasis and a [link](https://example.org).")
+    html = render_comment(
+        "A typical comment, with *some* emphasis and a [link](https://example.org)."
+    )
     total = 2
     for target in (0, 500, 5000):
         Comment.objects.bulk_create(

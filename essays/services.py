@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from .models import Essay, EssayRevision, Paragraph, RevisionBlock
 from .reanchoring import New, Old, Plan, plan_revision
-from .rendering import Block, parse_essay
+from .rendering import Block, EssaySourceError, parse_essay
 from .signals import essay_revised
 
 KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o or 1/l: keys get read aloud and typed
@@ -86,6 +86,15 @@ def essay_import(*, source: str, publish: bool = True) -> ImportResult:
     essay.save()
     kept, added, retired = _apply_plan(essay, live, document.blocks, plan)
     return ImportResult(essay, False, True, kept, added, retired)
+
+
+def essay_revise(*, editor, essay: Essay, source: str) -> ImportResult:
+    """An editor publishes a revision of `essay` from the site (the command needs no editor)."""
+    if not editor.has_perm("essays.change_essay"):
+        raise PermissionError("Only editors publish revisions.")
+    if parse_essay(source).slug != essay.slug:
+        raise EssaySourceError("The source's slug names another essay.")
+    return essay_import(source=source)
 
 
 def preview_revision(*, source: str) -> tuple[Essay, list[Paragraph], Plan, list[Block]]:

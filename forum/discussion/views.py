@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from essays.models import Essay, Paragraph
 from essays.rendering import EssaySourceError
-from essays.services import essay_import, preview_revision
+from essays.services import essay_revise, preview_revision
 from forum.ratelimits import RateLimited, client_address, consume
 
 from . import services
@@ -432,7 +432,7 @@ def essay_publish(request, slug):
             digest = hashlib.sha256(source.encode()).hexdigest()
             # Publish only the very source that was previewed.
             if "publish" in request.POST and request.POST.get("previewed") == digest:
-                result = essay_import(source=source)
+                result = essay_revise(editor=request.user, essay=essay, source=source)
                 messages.success(
                     request,
                     f"Published revision {result.essay.revision}: {result.kept} kept, "

@@ -128,3 +128,15 @@ def test_a_source_for_another_essay_is_refused(client, essay, editor):
         {"source": essay_source("X.", slug="elsewhere"), "preview": "1"},
     )
     assert response.status_code == 400
+
+
+def test_the_service_itself_refuses_non_editors_and_other_essays(essay, user, editor):
+    from essays.rendering import EssaySourceError
+    from essays.services import essay_revise
+
+    with pytest.raises(PermissionError):
+        essay_revise(editor=user, essay=essay, source=essay_source("Changed."))
+    with pytest.raises(EssaySourceError):
+        essay_revise(editor=editor, essay=essay, source=essay_source("X.", slug="elsewhere"))
+    essay.refresh_from_db()
+    assert essay.revision == 1
