@@ -52,3 +52,19 @@ def test_production_starts_with_a_real_key_and_hosts():
 def test_development_needs_no_variable_at_all():
     result = start()
     assert result.returncode == 0, result.stderr
+
+
+def test_every_variable_the_settings_read_is_listed_in_env_example():
+    import re
+
+    settings_source = (PROJECT / "forum" / "settings.py").read_text()
+    read = set(re.findall(r'(?:environ\.get|env_bool|env_list)\("([A-Z_]+)"', settings_source))
+    listed = set(re.findall(r"^([A-Z_]+)=", (PROJECT / ".env.example").read_text(), re.M))
+    assert read - listed == set()
+
+
+def test_the_error_pages_render_without_a_request():
+    from django.template.loader import render_to_string
+
+    assert "Something went wrong" in render_to_string("500.html")
+    assert "Page not found" in render_to_string("404.html")
