@@ -25,6 +25,37 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(autouse=True)
+def database_outlives_the_pages(transactional_db):
+    """Set up first, torn down last: every page and context is closed before the test
+    database is flushed, so no request of theirs holds a lock the flush waits for."""
+
+
+@pytest.fixture
+def log_in(browser, live_server):
+    """Open a browser context of its own for a member, logged in through the real form."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import PASSWORD
+
+    contexts = []
+
+    def log_in(user):
+        context = browser.new_context()
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(live_server.url + "/accounts/login/")
+        page.get_by_label("Email:").fill(user.email)
+        page.get_by_label("Password:").fill(PASSWORD)
+        page.get_by_role("button", name="Sign In").click()
+        expect(page.get_by_role("link", name=user.display_name)).to_be_visible()
+        return page
+
+    yield log_in
+    for context in contexts:
+        context.close()
+
+
 @pytest.fixture
 def live_essay(transactional_db, live_server) -> Essay:
     call_command("load_seed", stdout=io.StringIO())

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from forum.discussion import services as discussion
 from forum.moderation.services import moderators_group
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import make_user
 from tests.e2e.conftest import assert_accessible
 
 
@@ -22,19 +22,8 @@ def people(live_essay, settings):
     return {"author": author, "reader": reader, "moderator": moderator}
 
 
-def log_in(browser, live_server, user):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Email:").fill(user.email)
-    page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("link", name=user.display_name)).to_be_visible()
-    return page
-
-
 def test_report_hide_remove_with_reason_and_undo_from_the_log(
-    browser, live_server, live_essay, people
+    log_in, browser, live_server, live_essay, people
 ):
     comment = discussion.comment_post(
         author=people["author"], essay=live_essay, body="Buy cheap watches here."
@@ -47,7 +36,7 @@ def test_report_hide_remove_with_reason_and_undo_from_the_log(
     )
     essay_url = live_server.url + live_essay.get_absolute_url()
 
-    reader = log_in(browser, live_server, people["reader"])
+    reader = log_in(people["reader"])
     reader.goto(essay_url)
     card = reader.locator(f"#c-{comment.pk} > article")
     card.get_by_role("link", name=re.compile("^Report")).click()
@@ -60,7 +49,7 @@ def test_report_hide_remove_with_reason_and_undo_from_the_log(
     expect(card).not_to_contain_text("Buy cheap watches")
     expect(reader.get_by_text("Please keep to the essay.")).to_be_visible()
 
-    moderator = log_in(browser, live_server, people["moderator"])
+    moderator = log_in(people["moderator"])
     moderator.get_by_role("link", name="Moderation").click()
     expect(moderator.get_by_role("heading", name="Reported comments")).to_be_visible()
     expect(moderator.locator(".queue")).to_contain_text("Buy cheap watches here.")
@@ -91,23 +80,23 @@ def test_report_hide_remove_with_reason_and_undo_from_the_log(
 
 
 def test_a_new_accounts_first_comment_waits_in_pending_until_approved(
-    browser, live_server, live_essay, people, settings
+    log_in, browser, live_server, live_essay, people, settings
 ):
     settings.MODERATION_FIRST_COMMENTS_REVIEWED = 1
     essay_url = live_server.url + live_essay.get_absolute_url()
     newcomer = make_user("newcomer@example.org", "New Comer")
-    author = log_in(browser, live_server, newcomer)
+    author = log_in(newcomer)
     author.goto(essay_url + "#discussion")
     author.locator("#discussion").get_by_label("Your comment").fill("My very first words here.")
     author.locator("#discussion").get_by_role("button", name="Post comment").click()
     mine = author.locator(".comment-card").filter(has_text="My very first words here.")
     expect(mine).to_contain_text("Awaiting review")
 
-    reader = log_in(browser, live_server, people["reader"])
+    reader = log_in(people["reader"])
     reader.goto(essay_url)
     expect(reader.get_by_text("My very first words here.")).to_have_count(0)
 
-    moderator = log_in(browser, live_server, people["moderator"])
+    moderator = log_in(people["moderator"])
     moderator.goto(live_server.url + "/moderation/?queue=pending")
     expect(moderator.get_by_role("heading", name="Comments awaiting review")).to_be_visible()
     assert_accessible(moderator)

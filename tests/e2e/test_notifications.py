@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from tests.conftest import make_user
 from tests.e2e.conftest import assert_accessible
-from tests.e2e.test_moderation import log_in
 
 
 def run_worker():
@@ -26,7 +25,7 @@ def run_worker():
 
 
 def test_follow_a_paragraph_hear_of_a_comment_and_unsubscribe_in_one_click(
-    browser, live_server, live_essay, settings
+    log_in, browser, live_server, live_essay, settings
 ):
     settings.NOTIFICATION_EMAIL_WINDOW = 0
     settings.SITE_URL = live_server.url
@@ -34,7 +33,7 @@ def test_follow_a_paragraph_hear_of_a_comment_and_unsubscribe_in_one_click(
     reader_b = make_user("b@example.org", "Reader B")
     essay_url = live_server.url + live_essay.get_absolute_url()
 
-    a = log_in(browser, live_server, reader_a)
+    a = log_in(reader_a)
     a.goto(essay_url)
     fifth = a.locator(".block").nth(4)
     fifth.locator(".margin-count").click()
@@ -43,7 +42,7 @@ def test_follow_a_paragraph_hear_of_a_comment_and_unsubscribe_in_one_click(
     expect(panel.locator(".follow-state")).to_have_text("Following this paragraph")
     assert_accessible(a)
 
-    b = log_in(browser, live_server, reader_b)
+    b = log_in(reader_b)
     b.goto(essay_url)
     b_fifth = b.locator(".block").nth(4)
     b_fifth.locator(".margin-count").click()

@@ -7,7 +7,6 @@ from playwright.sync_api import expect
 from essays.services import essay_import
 from tests.conftest import SEED_SOURCE, make_user
 from tests.e2e.conftest import assert_accessible
-from tests.e2e.test_moderation import log_in
 
 PASSAGE = "penal colonies"
 OLD_SENTENCE = (
@@ -43,9 +42,11 @@ def select_words(page, block, words):
     )
 
 
-def test_comment_on_a_passage_then_see_it_survive_a_revision(browser, live_server, live_essay):
+def test_comment_on_a_passage_then_see_it_survive_a_revision(
+    log_in, browser, live_server, live_essay
+):
     reader = make_user("quoter@example.org", "Quo Ter")
-    page = log_in(browser, live_server, reader)
+    page = log_in(reader)
     page.goto(live_server.url + live_essay.get_absolute_url())
     third = page.locator(".block").nth(2)
     select_words(page, third, PASSAGE)
