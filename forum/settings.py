@@ -124,6 +124,16 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # `make run` writes from two processes (the web server and the worker): write-ahead
+    # logging lets readers go on during a write, a busy timeout waits for the lock instead
+    # of failing with "database is locked", and IMMEDIATE transactions take the write lock
+    # at BEGIN, so a transaction never has to upgrade its lock halfway (which fails at once).
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -156,6 +166,10 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Adding, removing or promoting an email address (or linking a social account) asks for the
+# password again, good for ACCOUNT_REAUTHENTICATION_TIMEOUT (5 minutes): a stolen session must
+# not become a stolen account.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Margins] "
 SOCIALACCOUNT_PROVIDERS = {
@@ -244,6 +258,11 @@ MODERATION_HIDE_THRESHOLD = int(os.environ.get("MODERATION_HIDE_THRESHOLD", "3")
 REPORT_RATE_LIMITS = [(10, 3600)]
 # Posting attempts while logged out, per client address.
 ANONYMOUS_POST_RATE_LIMITS = [(10, 600)]
+# Previews, on every path that renders one (per member, or per address when logged out).
+PREVIEW_RATE_LIMITS = [(60, 60)]
+# An identical comment by the same author in the same place within this many seconds is
+# the same post sent twice (a double click, a retry): the first one is the answer.
+DUPLICATE_POST_WINDOW = 30
 # Behind a proxy, the client address is the last entry it appends to X-Forwarded-For.
 CLIENT_ADDRESS_FROM_FORWARDED_FOR = env_bool("DJANGO_BEHIND_PROXY", False)
 

@@ -1,5 +1,11 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+
+# The admin has no login form of its own: /admin/login/ sends people to the site's login,
+# which counts failed attempts and locks an address out (ACCOUNT_RATE_LIMITS, "login_failed").
+# A local `next` is kept; any other goes back to the admin.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 
+from forum.discussion.access import can_read_text, excerpt_for
 from forum.discussion.models import Comment
 from forum.subscriptions.models import NotificationSettings, Subscription
 
@@ -27,7 +28,7 @@ def user_export(user) -> dict:
                 for address in user.emailaddress_set.all()
             ],
         },
-        "comments": [_comment(comment) for comment in comments],
+        "comments": [_comment(comment, user) for comment in comments],
         "subscriptions": [
             {
                 "essay": subscription.essay.slug,
@@ -45,7 +46,7 @@ def user_export(user) -> dict:
     }
 
 
-def _comment(comment: Comment) -> dict:
+def _comment(comment: Comment, user) -> dict:
     return {
         "id": comment.pk,
         "url": settings.SITE_URL + comment.get_absolute_url(),
@@ -57,11 +58,14 @@ def _comment(comment: Comment) -> dict:
         ),
         "in_reply_to": comment.parent_id,
         "status": comment.status,
-        "body": comment.body,
+        # The one access rule: a hidden, removed or deleted text is no longer the author's
+        # to read here either.
+        "body": excerpt_for(comment, user, moderator=False) or None,
         "created": comment.created.isoformat() if comment.created else None,
         "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
         "earlier_versions": [
             {"body": revision.body, "replaced_at": revision.replaced_at.isoformat()}
             for revision in comment.revisions.all()
+            if can_read_text(comment, user, moderator=False)
         ],
     }

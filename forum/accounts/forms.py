@@ -3,12 +3,19 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
+from .names import DISPLAY_NAME_MISSING, clean_display_name
 
 DISPLAY_NAME_HELP = _("Shown beside your comments. You can change it later.")
-DISPLAY_NAME_MISSING = _("Choose a name to show beside your comments.")
 
 
-class SignupForm(forms.Form):
+class DisplayNameCleaning:
+    """Every form that sets a display name checks it the one way, in `names`."""
+
+    def clean_display_name(self):
+        return clean_display_name(self.cleaned_data["display_name"])
+
+
+class SignupForm(DisplayNameCleaning, forms.Form):
     """The fields allauth's sign-up form lacks; the adapter stores them."""
 
     display_name = forms.CharField(
@@ -18,28 +25,16 @@ class SignupForm(forms.Form):
         error_messages={"required": DISPLAY_NAME_MISSING},
     )
 
-    def clean_display_name(self):
-        name = self.cleaned_data["display_name"].strip()
-        if not name:
-            raise forms.ValidationError(DISPLAY_NAME_MISSING)
-        return name
-
     def signup(self, request, user):
         """Called by allauth once the user exists; the adapter has already set the name."""
 
 
-class DisplayNameForm(forms.ModelForm):
+class DisplayNameForm(DisplayNameCleaning, forms.ModelForm):
     class Meta:
         model = User
         fields = ["display_name"]
         help_texts = {"display_name": DISPLAY_NAME_HELP}
         error_messages = {"display_name": {"required": DISPLAY_NAME_MISSING}}
-
-    def clean_display_name(self):
-        name = self.cleaned_data["display_name"].strip()
-        if not name:
-            raise forms.ValidationError(DISPLAY_NAME_MISSING)
-        return name
 
 
 class AccountDeleteForm(forms.Form):
@@ -74,13 +69,13 @@ class AccountDeleteForm(forms.Form):
         return password
 
 
-class UserCreationAdminForm(AdminUserCreationForm):
+class UserCreationAdminForm(DisplayNameCleaning, AdminUserCreationForm):
     class Meta:
         model = User
         fields = ["email", "display_name"]
 
 
-class UserChangeAdminForm(UserChangeForm):
+class UserChangeAdminForm(DisplayNameCleaning, UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"

@@ -1,7 +1,10 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from .names import name_for_display, validate_display_name
 
 
 class UserManager(BaseUserManager):
@@ -33,7 +36,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(_("email address"), unique=True)
     display_name = models.CharField(
-        _("display name"), max_length=60, help_text=_("The name shown beside your comments.")
+        _("display name"),
+        max_length=60,
+        help_text=_("The name shown beside your comments."),
+        validators=[validate_display_name],
     )
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
@@ -50,10 +56,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("users")
 
     def __str__(self):
-        return self.display_name or self.email
+        # Names stored before `names` set its rules may hold line breaks or direction
+        # overrides: show them cleaned. Never fall back to the email address, which is private.
+        return name_for_display(self.display_name) or gettext("An unnamed reader")
 
     def get_full_name(self):
-        return self.display_name
+        return str(self)
 
     def get_short_name(self):
-        return self.display_name
+        return str(self)

@@ -4,11 +4,13 @@ from django.db import transaction
 from forum.discussion.services import comments_release_author
 
 from .models import User
+from .names import clean_display_name
 
 
 @transaction.atomic
 def user_set_display_name(*, user: User, display_name: str) -> User:
-    user.display_name = display_name.strip()
+    """Rename `user`; raise ValidationError for a name `names` refuses."""
+    user.display_name = clean_display_name(display_name)
     user.full_clean()
     user.save(update_fields=["display_name"])
     return user

@@ -1,5 +1,6 @@
 import json
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -53,6 +54,11 @@ def account_export(request):
 def account_delete(request):
     form = AccountDeleteForm(request.POST or None, user=request.user)
     if request.method == "POST":
+        # Each try checks the password: share allauth's reauthentication budget, so a stolen
+        # session cannot guess the password here and then use it to take the account.
+        too_many = ratelimit.consume_or_429(request, action="reauthenticate", user=request.user)
+        if too_many:
+            return too_many
         if form.is_valid():
             services.account_delete(
                 user=request.user,

@@ -7,9 +7,10 @@ stored result. bleach is frozen upstream, so everything that touches it lives in
 
 import re
 from functools import partial
+from html.parser import HTMLParser
 
 import bleach
-from bleach.linkifier import LinkifyFilter
+from bleach.linkifier import URL_RE, LinkifyFilter
 from markdown_it import MarkdownIt
 
 ALLOWED_TAGS = frozenset(
@@ -22,6 +23,14 @@ LINK_REL = "nofollow ugc noopener"
 # Browsers drop ASCII tabs and newlines anywhere in a URL and trim controls and spaces.
 _IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f]+")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+
+# bleach's list of top-level domains ends in 2012 (no .dev, .app or .example), so a URL
+# written out with http(s):// becomes a link whatever its domain; a bare domain still needs
+# a listed one, so that "notes.txt" stays text.
+_URL_WITH_SCHEME = r"\bhttps?://(?:[\w-]+\.)+[\w-]+(?::[0-9]+)?(?:[/?\#][^\s{}|\\^`<>\"]*)?"
+_LINKIFY_URL = re.compile(
+    f"(?:{_URL_WITH_SCHEME})|(?:{URL_RE.pattern})", re.IGNORECASE | re.VERBOSE | re.UNICODE
+)
 
 _comment_markdown = (
     MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False})
@@ -55,6 +64,15 @@ def _allow_attribute(tag: str, name: str, value: str) -> bool:
     return True
 
 
+def _drop_disallowed_link(attrs, new=False):
+    # The linkifier runs after the sanitizer and knows more schemes than we allow
+    # (telnet:, data:, feed: ...): returning None keeps the text and drops the link.
+    href = attrs.get((None, "href"))
+    if href is not None and not is_allowed_url(href):
+        return None
+    return attrs
+
+
 def _set_link_rel(attrs, new=False):
     attrs[(None, "rel")] = LINK_REL
     return attrs
@@ -66,7 +84,14 @@ _cleaner = bleach.Cleaner(
     protocols=ALLOWED_PROTOCOLS,
     strip=True,
     strip_comments=True,
-    filters=[partial(LinkifyFilter, callbacks=[_set_link_rel], skip_tags={"pre", "code"})],
+    filters=[
+        partial(
+            LinkifyFilter,
+            url_re=_LINKIFY_URL,
+            callbacks=[_drop_disallowed_link, _set_link_rel],
+            skip_tags={"pre", "code"},
+        )
+    ],
 )
 
 
@@ -86,6 +111,44 @@ def normalize_body(body: str) -> str:
 def has_visible_text(html: str) -> bool:
     """Whether sanitized HTML shows any text (a lone link definition renders to nothing)."""
     return bool(re.sub(r"<[^>]*>", "", html).strip())
+
+
+class _Reading(HTMLParser):
+    """What a reader meets in sanitized HTML: its text, and where its links go."""
+
+    # Elements that start a new line on the page, so words either side of them stay apart.
+    BREAKS = frozenset({"p", "br", "blockquote", "ul", "ol", "li", "pre"})
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.text = []
+        self.links = []
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.BREAKS:
+            self.text.append("\n")
+        href = dict(attrs).get("href") if tag == "a" else None
+        if href is not None:
+            self.links.append(href)
+
+    def handle_endtag(self, tag):
+        if tag in self.BREAKS:
+            self.text.append("\n")
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def visible_text(html: str) -> str:
+    """The text a reader sees in sanitized HTML: tags stripped, entities unescaped."""
+    return "".join(_Reading(html).text)
+
+
+def link_targets(html: str) -> list[str]:
+    """The href of every link in sanitized HTML, in order: one per link a reader can follow."""
+    return _Reading(html).links
 
 
 def render_comment(body: str) -> str:

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -102,6 +103,10 @@ class Comment(models.Model):
         return f"Comment {self.pk} by {self.author_display}"
 
     def get_absolute_url(self):
+        """Where the comment is read in context. A comment on a paragraph that a revision
+        retired lives on its own page, with the text it was written about."""
+        if self.paragraph_id and not self.paragraph.is_live:
+            return reverse("discussion:comment_permalink", kwargs={"pk": self.pk})
         if self.paragraph_id:
             return f"{self.paragraph.get_absolute_url()}#{self.anchor}"
         return f"{self.essay.get_absolute_url()}#{self.anchor}"

@@ -4,10 +4,12 @@ Each service checks permission itself (a view cannot forget), makes one atomic c
 announces it after commit.
 """
 
+from datetime import timedelta
 from importlib import import_module
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -89,6 +91,41 @@ def render_body(body: str) -> tuple[str, str]:
     return body, html
 
 
+def comment_preview(*, body: str, client: str) -> str:
+    """The exact HTML a body would publish as; nothing is stored. One limit for every path
+    that previews (`client` is the member, or the address of a visitor)."""
+    try:
+        consume("preview", client, settings.PREVIEW_RATE_LIMITS)
+    except RateLimited as limited:
+        raise CommentRefused(
+            _("Too many previews. Try again in %(seconds)s seconds; your text is kept here.")
+            % {"seconds": limited.retry_after},
+            status=429,
+            retry_after=limited.retry_after,
+        ) from None
+    return render_body(body)[1]
+
+
+def _same_post_just_made(*, author, essay, paragraph, parent, body, quote) -> Comment | None:
+    """The comment this author has just posted with the very same text in the same place,
+    if any: a double click or a retry after a network error is answered with it."""
+    since = timezone.now() - timedelta(seconds=settings.DUPLICATE_POST_WINDOW)
+    return (
+        Comment.objects.filter(
+            author=author,
+            essay=essay,
+            paragraph=paragraph,
+            parent=parent,
+            body=body,
+            quote=quote,
+            created__gte=since,
+        )
+        .exclude(status=Comment.Status.DELETED)
+        .order_by("-id")
+        .first()
+    )
+
+
 def _consume_posting_allowance(user) -> None:
     try:
         consume("comment", str(user.pk), settings.COMMENT_RATE_LIMITS)
@@ -123,10 +160,15 @@ def comment_post(
     """Publish a comment on a paragraph, on the whole essay, or in reply to a comment,
     optionally on an exact passage of the paragraph.
 
-    A reply always joins its parent's thread: same essay, same paragraph.
+    A reply always joins its parent's thread: same essay, same paragraph. The same post sent
+    twice within a few seconds is stored once: the second call returns the first comment.
+    The returned comment carries `hold_reasons` (empty when it is published).
     """
     check_can_comment(author)
     body, body_html = render_body(body)
+    # One author's posts are made one at a time (the author's row is the lock), so that two
+    # identical requests arriving together cannot both find no earlier copy.
+    get_user_model().objects.select_for_update().filter(pk=author.pk).first()
     # Ask the database, not the object the caller holds: a moderator may just have closed it.
     if not Essay.objects.filter(pk=essay.pk, comments_open=True).exists():
         raise CommentRefused(_("Comments are closed on this essay."), status=403)
@@ -153,6 +195,12 @@ def comment_post(
     quote, quote_prefix, quote_suffix = _check_quote(
         paragraph, quote.strip(), quote_prefix, quote_suffix
     )
+    earlier = _same_post_just_made(
+        author=author, essay=essay, paragraph=paragraph, parent=parent, body=body, quote=quote
+    )
+    if earlier is not None:
+        earlier.hold_reasons = []
+        return earlier
     _consume_posting_allowance(author)
     reasons = policy().hold_reasons(author=author, essay=essay, body=body)
     comment = Comment(
@@ -173,6 +221,7 @@ def comment_post(
     )
     comment.full_clean()
     comment.save()
+    comment.hold_reasons = reasons
     if reasons:
         comment_held.send(sender=Comment, comment=comment, reasons=reasons)
     else:
@@ -233,11 +282,15 @@ def on_essay_revised(sender, essay, revision, changed, moved, retired, **kwargs)
     comments_reanchor(essay=essay, changed=changed, moved=moved, retired=retired)
 
 
-def access_comment_for_edit(*, user, comment_id: int) -> Comment:
-    """Load a comment its author may change; 404 if absent, CommentRefused if not theirs."""
-    comment = get_object_or_404(
-        Comment.objects.select_related("essay", "paragraph", "author"), pk=comment_id
-    )
+def access_comment_for_edit(*, user, comment_id: int, lock: bool = False) -> Comment:
+    """Load a comment its author may change; 404 if absent, CommentRefused if not theirs.
+
+    Services pass `lock`: the row is locked and read afresh, so a moderator's decision made
+    a moment ago is seen (and never overwritten with a stale status)."""
+    comments = Comment.objects.select_related("essay", "paragraph", "author")
+    if lock:
+        comments = comments.select_for_update(of=("self",))
+    comment = get_object_or_404(comments, pk=comment_id)
     if not user.is_authenticated or comment.author_id != user.pk:
         raise CommentRefused(_("Only its author can change this comment."), status=403)
     if comment.status in (Comment.Status.DELETED, Comment.Status.REMOVED):
@@ -250,7 +303,7 @@ def access_comment_for_edit(*, user, comment_id: int) -> Comment:
 @transaction.atomic
 def comment_edit(*, comment: Comment, editor, body: str) -> Comment:
     """Replace a comment's text, keeping the earlier version for moderators."""
-    comment = access_comment_for_edit(user=editor, comment_id=comment.pk)
+    comment = access_comment_for_edit(user=editor, comment_id=comment.pk, lock=True)
     check_can_comment(editor)
     body, body_html = render_body(body)
     if body == comment.body:
@@ -281,7 +334,7 @@ def comment_edit(*, comment: Comment, editor, body: str) -> Comment:
 @transaction.atomic
 def comment_delete(*, comment: Comment, actor) -> Comment:
     """Delete a comment at its author's request; a placeholder keeps its replies in place."""
-    comment = access_comment_for_edit(user=actor, comment_id=comment.pk)
+    comment = access_comment_for_edit(user=actor, comment_id=comment.pk, lock=True)
     comment.status = Comment.Status.DELETED
     comment.save(update_fields=["status"])
     _announce(comment_removed, comment)

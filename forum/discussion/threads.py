@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 
 from essays.models import Essay, Paragraph
 
+from .access import excerpt_for
 from .models import Comment
 from .services import policy
 
@@ -105,6 +106,23 @@ def thread_for(
     )
 
 
+def thread_of(comment: Comment, *, viewer=None) -> list[ThreadNode]:
+    """The one thread `comment` belongs to, from its root, as this viewer may see it."""
+    moderator_view = viewer is not None and policy().is_moderator(viewer)
+    root_id = comment.thread_root_id
+    comments = (
+        Comment.objects.shown_in_threads(viewer, moderator=moderator_view)
+        .filter(Q(pk=root_id) | Q(root_id=root_id))
+        .select_related("author")
+        .order_by("id")
+    )
+    return build_thread(
+        list(comments),
+        moderator_view=moderator_view,
+        moderator_ids=frozenset(policy().moderator_ids()),
+    )
+
+
 def published_count(*, essay: Essay, paragraph: Paragraph | None) -> int:
     comments = Comment.objects.published()
     if paragraph is None:
@@ -162,7 +180,7 @@ def orphaned_threads(*, essay: Essay, viewer=None) -> list[tuple[Paragraph, list
     return result
 
 
-def revision_outcomes(*, essay: Essay, live: list[Paragraph], plan) -> dict:
+def revision_outcomes(*, essay: Essay, live: list[Paragraph], plan, viewer=None) -> dict:
     """What publishing a planned revision would do to each thread (for the preview)."""
     retired = {live[i].pk for i in plan.retired}
     changed = {live[plan.sources[j]].pk for j in plan.changed}
@@ -174,7 +192,9 @@ def revision_outcomes(*, essay: Essay, live: list[Paragraph], plan) -> dict:
         .order_by("paragraph__position", "id")
     )
     outcome = {"stay": [], "move": [], "orphan": []}
+    moderator_view = viewer is not None and policy().is_moderator(viewer)
     for root in roots:
+        root.excerpt = excerpt_for(root, viewer, moderator=moderator_view)
         if root.paragraph_id in retired:
             outcome["orphan"].append(root)
         elif root.paragraph_id in changed or root.paragraph_id in moved:

@@ -6,8 +6,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from essays.services import essay_revise, preview_revision
 from forum.ratelimits import RateLimited, client_address, consume
 
 from . import services
+from .access import access_comment, access_comment_for_reply, can_read_text
 from .forms import CommentForm
 from .models import Comment
 from .services import CommentRefused
@@ -30,6 +30,7 @@ from .threads import (
     published_count,
     revision_outcomes,
     thread_for,
+    thread_of,
 )
 
 DRAFTS_SESSION_KEY = "comment_drafts"
@@ -241,13 +242,26 @@ def _compose(request, *, essay, paragraph=None, parent=None):
         field_id=field_id,
         data=request.POST if request.method == "POST" else None,
     )
-    context = {"essay": essay, "paragraph": paragraph, "parent": parent, "form": form}
+    context = {
+        "essay": essay,
+        "paragraph": paragraph,
+        "parent": parent,
+        "parent_readable": parent is not None and can_read_text(parent, request.user),
+        "form": form,
+    }
     status = 400 if request.method == "POST" and not form.is_valid() else 200
     if request.method == "POST" and form.is_valid():
         body = form.cleaned_data["body"]
         try:
+            if parent is not None and parent.status != Comment.Status.PUBLISHED:
+                raise CommentRefused(
+                    _("That comment is no longer there to reply to. Your text is kept here."),
+                    status=409,
+                )
             if "preview" in request.POST:
-                context["preview_html"] = services.render_body(body)[1]
+                context["preview_html"] = services.comment_preview(
+                    body=body, client=_preview_client(request)
+                )
             else:
                 if not request.user.is_authenticated:
                     _consume_anonymous_attempt(request)
@@ -268,8 +282,9 @@ def _compose(request, *, essay, paragraph=None, parent=None):
                         essay=essay,
                         paragraph=comment.paragraph,
                         focus=comment,
-                        notice=_("Your comment is published."),
+                        notice=_posted_message(comment),
                     )
+                messages.info(request, _posted_message(comment))
                 return redirect(comment.get_absolute_url())
         except CommentRefused as refusal:
             if refusal.status in (403, 429):
@@ -300,6 +315,27 @@ def _compose(request, *, essay, paragraph=None, parent=None):
     return response
 
 
+def _posted_message(comment) -> str:
+    """What happened to a comment just posted, in the reader's words."""
+    if comment.status == Comment.Status.PUBLISHED:
+        return _("Your comment is published.")
+    reasons = getattr(comment, "hold_reasons", None)
+    because = (
+        _(" because %(reasons)s") % {"reasons": _(", and ").join(reasons)} if reasons else ""
+    )
+    return _(
+        "Your comment is saved and waits for a moderator’s review%(because)s. Until it is "
+        "approved only you can see it; you will be told of the decision."
+    ) % {"because": because}
+
+
+def _preview_client(request) -> str:
+    """Whom a preview counts against: the member, or the address of a visitor."""
+    if request.user.is_authenticated:
+        return f"member:{request.user.pk}"
+    return f"address:{client_address(request)}"
+
+
 def _consume_anonymous_attempt(request) -> None:
     try:
         consume("anonymous-post", client_address(request), settings.ANONYMOUS_POST_RATE_LIMITS)
@@ -322,23 +358,32 @@ def paragraph_comment(request, slug, key):
 
 
 def comment_reply(request, pk):
-    parent = get_object_or_404(
-        Comment.objects.select_related("essay", "paragraph", "author"),
-        pk=pk,
-        essay__in=Essay.objects.published(),
-    )
-    if parent.status != Comment.Status.PUBLISHED and request.method == "GET":
-        raise Http404("No comment to reply to.")
+    if request.method == "POST":
+        # A reply posted as its parent left the page is refused with the reader's text kept,
+        # and without the parent's text (see `_compose`).
+        parent = access_comment(viewer=request.user, comment_id=pk)
+    else:
+        parent = access_comment_for_reply(viewer=request.user, comment_id=pk)
     return _compose(request, essay=parent.essay, paragraph=parent.paragraph, parent=parent)
 
 
 def comment_permalink(request, pk):
-    comment = get_object_or_404(
-        Comment.objects.select_related("essay", "paragraph"),
-        pk=pk,
-        essay__in=Essay.objects.published(),
-    )
-    return redirect(comment.get_absolute_url())
+    """Every comment that exists has this address: it leads to the comment in its place, or,
+    for a paragraph a revision retired, shows the comment with the text it discussed."""
+    comment = access_comment(viewer=request.user, comment_id=pk)
+    if comment.paragraph_id is None or comment.paragraph.is_live:
+        return redirect(comment.get_absolute_url())
+    essay = comment.essay
+    context = {
+        "comment": comment,
+        "essay": essay,
+        "paragraph": comment.paragraph,
+        "last_revision": comment.paragraph.retired_in - 1,
+        "thread": thread_of(comment, viewer=request.user),
+        "moderator": services.policy().is_moderator(request.user),
+        "focus_comment_id": comment.pk,
+    }
+    return render(request, "discussion/comment_context.html", context)
 
 
 def _refusal_page(request, refusal, comment=None):
@@ -367,9 +412,13 @@ def comment_edit(request, pk):
         body = form.cleaned_data["body"]
         try:
             if "preview" in request.POST:
-                context["preview_html"] = services.render_body(body)[1]
+                context["preview_html"] = services.comment_preview(
+                    body=body, client=_preview_client(request)
+                )
             else:
-                services.comment_edit(comment=comment, editor=request.user, body=body)
+                comment = services.comment_edit(comment=comment, editor=request.user, body=body)
+                if comment.status == Comment.Status.PENDING:
+                    messages.info(request, _posted_message(comment))
                 return redirect(comment.get_absolute_url())
         except CommentRefused as refusal:
             form.add_error(None, refusal.message)
@@ -393,29 +442,34 @@ def comment_delete(request, pk):
 def comment_preview(request):
     """The exact HTML a body would publish as (htmx); no login needed, nothing stored."""
     form = CommentForm(request.POST)
-    message, preview_html, status = "", "", 200
+    message, preview_html, status, retry_after = "", "", 200, None
     if form.is_valid():
         try:
-            consume("preview", client_address(request), [(60, 60)])
-            preview_html = services.render_body(form.cleaned_data["body"])[1]
+            preview_html = services.comment_preview(
+                body=form.cleaned_data["body"], client=_preview_client(request)
+            )
         except CommentRefused as refusal:
-            message, status = refusal.message, 400
-        except RateLimited as limited:
-            message = _("Too many previews. Try again in %(seconds)s seconds.") % {
-                "seconds": limited.retry_after
-            }
-            status = 429
-    return render(
+            message, status, retry_after = refusal.message, refusal.status, refusal.retry_after
+    else:
+        message, status = _("Write something to preview."), 400
+    response = render(
         request,
         "discussion/_preview.html",
         {"preview_html": preview_html, "message": message},
         status=status,
     )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
-@permission_required("essays.change_essay")
+@login_required
 def essay_publish(request, slug):
     """The editor's way to publish a revision: preview what happens to every thread first."""
+    if not request.user.has_perm("essays.change_essay"):
+        # A 403 that says why; sending a signed-in reader to log in again would loop.
+        message = _("Only the site’s editors can publish a revision of an essay.")
+        return render(request, "403.html", {"message": message}, status=403)
     essay = get_object_or_404(Essay, slug=slug)
     source = request.POST.get("source", essay.source).replace("\r\n", "\n")
     context = {"essay": essay, "source": source}
@@ -444,7 +498,7 @@ def essay_publish(request, slug):
             context.update(
                 digest=digest,
                 plan=plan,
-                outcome=revision_outcomes(essay=essay, live=live, plan=plan),
+                outcome=revision_outcomes(essay=essay, live=live, plan=plan, viewer=request.user),
                 added=len(plan.added),
                 changed=len(plan.changed),
                 moved=len(plan.moved),

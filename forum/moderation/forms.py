@@ -22,8 +22,17 @@ class ReportForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
+    """A decision's two texts, never mixed: the public reason (the author and readers see
+    it) and the private note (moderators only)."""
+
     reason = forms.CharField(
-        label=_("Reason (kept in the log)"),
+        label=_("Private note (moderators only)"),
+        required=False,
+        max_length=1000,
+        widget=forms.TextInput(),
+    )
+    public_reason = forms.CharField(
+        label=_("Public reason (the author is told)"),
         required=False,
         max_length=1000,
         widget=forms.TextInput(),
@@ -31,6 +40,8 @@ class DecisionForm(forms.Form):
     reason_code = forms.ChoiceField(
         label=_("Public reason"), choices=[("", "—")] + ReasonCode.choices, required=False
     )
+    # The comment's status as the moderator saw it: a decision made meanwhile wins.
+    seen_status = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput())
 
 
 class RestrictForm(forms.Form):

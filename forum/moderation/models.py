@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from essays.models import Essay
 from forum.discussion.models import Comment
 
+from .rules import restriction_is_active
+
 MODERATORS_GROUP = "Moderators"
 
 
@@ -96,7 +98,10 @@ class Decision(models.Model):
         related_name="decisions_about",
     )
     reason_code = models.CharField(max_length=20, choices=ReasonCode, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
+    # Two texts that are never mixed: what the author (and readers) are told, and what
+    # only moderators read.
+    public_reason = models.CharField(_("public reason"), max_length=1000, blank=True)
+    reason = models.TextField(_("private note (moderators only)"), blank=True)
     # What the target looked like before, so that the step can be undone exactly.
     previous_state = models.JSONField(default=dict, blank=True)
     undoes = models.OneToOneField(
@@ -159,6 +164,10 @@ class Restriction(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.user}"
+
+    @property
+    def is_active(self) -> bool:
+        return restriction_is_active(until=self.until, lifted_at=self.lifted_at, now=timezone.now())
 
 
 class WordRule(models.Model):

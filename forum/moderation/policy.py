@@ -14,8 +14,19 @@ from . import rules
 from .models import MODERATORS_GROUP, Restriction, WordRule
 
 
-def is_moderator(user) -> bool:
-    return bool(user and user.is_authenticated and user.has_perm("moderation.moderate"))
+def is_moderator(user, *, fresh: bool = False) -> bool:
+    """Whether `user` may moderate now: the permission, and no active restriction (a
+    restricted moderator cannot moderate, not even to lift their own suspension).
+
+    The answer is kept on the user object for the rest of a request's reads; services
+    that act ask `fresh`."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    cached = None if fresh else getattr(user, "_is_moderator", None)
+    if cached is None:
+        cached = user.has_perm("moderation.moderate") and not user.restrictions.active().exists()
+        user._is_moderator = cached
+    return cached
 
 
 def moderator_ids() -> set[int]:
@@ -50,16 +61,28 @@ def posting_refusal(user) -> str | None:
 
 
 def blocked_words(body: str) -> list[str]:
+    """The blocked list's entries, as moderators wrote them, that a reader would see in the
+    comment with Markdown source `body`: in its text or in where its links go."""
+    from forum.discussion.markup import link_targets, render_comment, visible_text
+
     words = WordRule.objects.filter(kind=WordRule.Kind.BLOCKED).values_list("word", flat=True)
-    return rules.words_in(body, words)
+    html = render_comment(body)
+    return rules.words_in("\n".join([visible_text(html), *link_targets(html)]), words)
 
 
 def hold_reasons(*, author, essay, body: str, editing: Comment | None = None) -> list[str]:
-    """Why a new or edited comment must wait for review (empty: publish it now)."""
+    """Why a new or edited comment must wait for review (empty: publish it now).
+
+    Links and watched words are judged on the comment as readers would see it."""
+    from forum.discussion.markup import link_targets, render_comment, visible_text
+
     watched = WordRule.objects.filter(kind=WordRule.Kind.WATCHED).values_list("word", flat=True)
     published = Comment.objects.filter(author=author, status=Comment.Status.PUBLISHED)
+    html = render_comment(body)
+    links = link_targets(html)
     return rules.hold_reasons(
-        body=body,
+        text="\n".join([visible_text(html), *links]),
+        link_count=len(links),
         author_published_count=published.count(),
         first_comments_reviewed=settings.MODERATION_FIRST_COMMENTS_REVIEWED,
         author_premoderated=active_restriction(author, Restriction.Kind.PREMODERATION) is not None,

@@ -4,11 +4,9 @@ The policy module gathers the facts (counts, word lists, restrictions) and asks 
 """
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
-
-# A link in a comment's Markdown source: an explicit http(s) URL or a mailto: address.
-_LINK = re.compile(r"(?i)\b(?:https?://|www\.|mailto:)[^\s<>()\[\]]+")
 
 
 class HoldReason:
@@ -20,23 +18,65 @@ class HoldReason:
     EDITED_WHILE_HELD = "it was edited while awaiting review"
 
 
-def count_links(text: str) -> int:
-    return len(_LINK.findall(text))
+# Characters that show nothing, or only reorder what is shown: soft hyphen, Mongolian vowel
+# separator, zero-width spaces and joiners, direction marks, bidi embeddings and isolates,
+# word joiner and invisible operators, byte order mark.
+_INVISIBLE = dict.fromkeys(
+    [0x00AD, 0x180E, *range(0x200B, 0x2010), *range(0x202A, 0x202F)]
+    + [*range(0x2060, 0x2065), *range(0x2066, 0x206A), 0xFEFF]
+)
+
+# Cyrillic and Greek letters a reader takes for Latin ones. Capitals whose small letter looks
+# different (Cyrillic Н/н, Greek Η/η) are listed on their own.
+_LOOKALIKES = str.maketrans(
+    # Cyrillic
+    "аеорсухіјѕԁһԛԝ"
+    "АВЕКМНОРСТХІЈЅУҺԌԚԜ"
+    # Greek
+    "οανρτικυχ"
+    "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ"
+    # Latin script g and dotless i
+    "ɡı",
+    "aeopcyxijsdhqwABEKMHOPCTXIJSYHGQWoavptikuxABEZHIKMNOPTYXgi",
+)
 
 
-def _word_pattern(word: str) -> re.Pattern:
-    # Whole words, case-insensitive; a listed phrase may contain spaces.
-    return re.compile(rf"(?<!\w){re.escape(word.strip())}(?!\w)", re.IGNORECASE)
+def normalize_for_matching(text: str) -> str:
+    """`text` as word lists compare it: what it looks like, not how it is spelled.
+
+    Invisible characters go, compatibility forms become plain ones (NFKC: fullwidth and
+    mathematical letters, ligatures, no-break spaces), look-alike Cyrillic and Greek letters
+    become Latin, case is folded and every run of whitespace becomes one space.
+    """
+    text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+    text = text.translate(_LOOKALIKES).casefold()
+    return " ".join(text.split())
+
+
+def _word_pattern(normalized_word: str) -> re.Pattern:
+    # Whole words only: "ass" must not match "class".
+    return re.compile(rf"(?<!\w){re.escape(normalized_word)}(?!\w)")
 
 
 def words_in(text: str, words: Iterable[str]) -> list[str]:
-    """The listed words that occur in `text` as whole words, in list order."""
-    return [word for word in words if word.strip() and _word_pattern(word).search(text)]
+    """The listed words that occur in `text` as whole words, in list order and as listed.
+
+    Both sides are normalized (`normalize_for_matching`), so a listed phrase matches
+    across any run of whitespace. Pass the text a reader sees, not the Markdown source.
+    """
+    text = normalize_for_matching(text)
+    found = []
+    for word in words:
+        normalized = normalize_for_matching(word)
+        if normalized and _word_pattern(normalized).search(text):
+            found.append(word)
+    return found
 
 
 def hold_reasons(
     *,
-    body: str,
+    text: str,
+    link_count: int,
     author_published_count: int,
     first_comments_reviewed: int,
     author_premoderated: bool,
@@ -45,7 +85,10 @@ def hold_reasons(
     watched_words: Iterable[str],
     editing_held_comment: bool = False,
 ) -> list[str]:
-    """Why a comment must wait for a moderator before readers see it (empty: publish now)."""
+    """Why a comment must wait for a moderator before readers see it (empty: publish now).
+
+    `text` is what a reader sees of the comment and `link_count` the links they can follow.
+    """
     reasons = []
     if editing_held_comment:
         reasons.append(HoldReason.EDITED_WHILE_HELD)
@@ -55,9 +98,9 @@ def hold_reasons(
         reasons.append(HoldReason.AUTHOR_PREMODERATED)
     if essay_premoderated:
         reasons.append(HoldReason.ESSAY_PREMODERATED)
-    if count_links(body) > link_limit:
+    if link_count > link_limit:
         reasons.append(HoldReason.TOO_MANY_LINKS)
-    if words_in(body, watched_words):
+    if words_in(text, watched_words):
         reasons.append(HoldReason.WATCHED_WORD)
     return reasons
 

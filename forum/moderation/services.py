@@ -46,8 +46,74 @@ class ModerationRefused(CommentRefused):
 
 
 def check_moderator(actor) -> None:
-    if not is_moderator(actor):
+    if not is_moderator(actor, fresh=True):
         raise ModerationRefused(_("Only moderators can do this."), status=403)
+
+
+def check_may_restrict(actor, user) -> None:
+    """The hierarchy: nobody restricts the site owner (a superuser); only the site owner
+    restricts (or lifts a restriction of) a moderator or a member of staff; nobody acts on
+    their own account."""
+    if user.pk == actor.pk:
+        raise ModerationRefused(
+            _("You cannot restrict yourself or lift your own restriction."), status=403
+        )
+    if user.is_superuser:
+        raise ModerationRefused(_("The site owner’s account cannot be restricted."), status=403)
+    holds_office = user.is_staff or user.has_perm("moderation.moderate")
+    if holds_office and not actor.is_superuser:
+        raise ModerationRefused(
+            _("Only the site owner can restrict a moderator or a member of staff."), status=403
+        )
+
+
+# What a comment's status became after each kind of decision: an undo applies only while the
+# comment is still so.
+STATUS_LEFT_BY = {
+    Decision.Action.HOLD: Comment.Status.PENDING,
+    Decision.Action.HIDE: Comment.Status.HIDDEN,
+    Decision.Action.APPROVE: Comment.Status.PUBLISHED,
+    Decision.Action.REMOVE: Comment.Status.REMOVED,
+    Decision.Action.RESTORE: Comment.Status.PUBLISHED,
+}
+COMMENT_STATUS_ACTIONS = list(STATUS_LEFT_BY)
+
+
+def latest_decision_on(comment: Comment) -> Decision | None:
+    return (
+        Decision.objects.filter(comment=comment, action__in=COMMENT_STATUS_ACTIONS)
+        .select_related("actor")
+        .order_by("-id")
+        .first()
+    )
+
+
+def _decision_words(decision: Decision | None) -> str:
+    if decision is None:
+        return _("an action outside moderation")
+    return _("%(actor)s %(action)s it at %(when)s (decision #%(pk)s)") % {
+        "actor": decision.actor_display,
+        "action": decision.get_action_display(),
+        "when": timezone.localtime(decision.created).strftime("%H:%M:%S"),
+        "pk": decision.pk,
+    }
+
+
+def check_status_unchanged(comment: Comment, seen_status: str | None) -> None:
+    """Refuse to act on a comment whose status changed since the moderator saw it: a second
+    moderator deciding at the same moment is told, rather than silently overriding."""
+    if seen_status and comment.status != seen_status:
+        raise ModerationRefused(
+            _(
+                "Another decision was just made about this comment: %(decision)s. It is now "
+                "“%(status)s”. Look again before acting."
+            )
+            % {
+                "decision": _decision_words(latest_decision_on(comment)),
+                "status": comment.get_status_display(),
+            },
+            status=409,
+        )
 
 
 def _decide(
@@ -58,10 +124,13 @@ def _decide(
     essay=None,
     subject_user=None,
     reason="",
+    public_reason="",
     reason_code="",
     previous_state=None,
     undoes=None,
 ) -> Decision:
+    """Append one step to the log. `reason` is the private note (moderators only);
+    `public_reason` is what the author and readers are told."""
     return Decision.objects.create(
         actor=actor,
         action=action,
@@ -69,6 +138,7 @@ def _decide(
         essay=essay or (comment.essay if comment else None),
         subject_user=subject_user or (comment.author if comment else None),
         reason=reason,
+        public_reason=public_reason,
         reason_code=reason_code,
         previous_state=previous_state or {},
         undoes=undoes,
@@ -113,14 +183,17 @@ def _restore_comment_state(comment: Comment, state: dict) -> None:
 
 @transaction.atomic
 def flag_create(*, reporter, comment: Comment, reason: str, note: str = "") -> Flag:
-    """A verified reader reports a published comment, once; enough reports hide it."""
+    """A verified reader reports a published comment, once; enough reports hide it.
+
+    A comment hidden a moment ago (by other readers' reports) still takes reports: readers
+    who saw it published are recorded and thanked, not told it does not exist."""
     check_can_comment(reporter)
     if reason not in ReasonCode.values:
         raise ModerationRefused(_("Choose a reason for your report."))
     if reason == ReasonCode.OTHER and not note.strip():
         raise ModerationRefused(_("Say in a few words what is wrong with this comment."))
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
-    if comment.status != Comment.Status.PUBLISHED:
+    if comment.status not in (Comment.Status.PUBLISHED, Comment.Status.HIDDEN):
         raise ModerationRefused(
             _("This comment is not published; there is nothing to report."), status=409
         )
@@ -139,7 +212,9 @@ def flag_create(*, reporter, comment: Comment, reason: str, note: str = "") -> F
         ) from None
     flag = Flag.objects.create(comment=comment, reporter=reporter, reason=reason, note=note.strip())
     reporters = comment.flags.open().values("reporter").distinct().count()
-    if rules.reaches_hide_threshold(reporters, settings.MODERATION_HIDE_THRESHOLD):
+    if comment.status == Comment.Status.PUBLISHED and rules.reaches_hide_threshold(
+        reporters, settings.MODERATION_HIDE_THRESHOLD
+    ):
         state = _comment_state(comment)
         state["open_flags"] = []  # hiding resolves nothing
         comment.status = Comment.Status.HIDDEN
@@ -149,6 +224,7 @@ def flag_create(*, reporter, comment: Comment, reason: str, note: str = "") -> F
             action=Decision.Action.HIDE,
             comment=comment,
             reason=_("%(count)s readers reported it") % {"count": reporters},
+            public_reason=_("Hidden after readers’ reports, until a moderator looks at it."),
             previous_state=state,
         )
         _announce_visibility_change(comment, was_published=True)
@@ -165,13 +241,23 @@ def record_automatic_hold(sender, comment: Comment, reasons: list[str], **kwargs
         action=Decision.Action.HOLD,
         comment=comment,
         reason="; ".join(reasons),
+        public_reason="; ".join(reasons),
         previous_state={"status": Comment.Status.PENDING, "removal_reason": "", "open_flags": []},
     )
     _tell_author(comment, "hold", "; ".join(reasons))
 
 
 def _set_comment_status(
-    *, actor, comment, action, status, resolve_flags, reason, reason_code="", removal_reason=""
+    *,
+    actor,
+    comment,
+    action,
+    status,
+    resolve_flags,
+    reason,
+    public_reason="",
+    reason_code="",
+    removal_reason="",
 ) -> Decision:
     """Give a (locked) comment its new status and log the step with the state before it."""
     state = _comment_state(comment)
@@ -191,18 +277,36 @@ def _set_comment_status(
         action=action,
         comment=comment,
         reason=reason,
+        public_reason=public_reason,
         reason_code=reason_code,
         previous_state=state,
     )
 
 
-@transaction.atomic
-def comment_approve(*, actor, comment: Comment, reason: str = "") -> Decision:
-    """Keep a comment: publish it if held, hidden or removed, and clear its reports."""
-    check_moderator(actor)
+def _lock_comment_for_decision(comment: Comment, seen_status: str | None) -> Comment:
+    """Lock the row and read it again: the decision applies to the comment as it is now."""
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if comment.status == Comment.Status.DELETED:
+        # An author's deletion is final: no moderator action republishes it.
         raise ModerationRefused(_("Its author has already deleted this comment."), status=409)
+    check_status_unchanged(comment, seen_status)
+    return comment
+
+
+@transaction.atomic
+def comment_approve(
+    *,
+    actor,
+    comment: Comment,
+    reason: str = "",
+    public_reason: str = "",
+    seen_status: str | None = None,
+) -> Decision:
+    """Keep a comment: publish it if held, hidden or removed, and clear its reports.
+
+    `seen_status` is the status the moderator saw; if it changed meanwhile, nothing is done."""
+    check_moderator(actor)
+    comment = _lock_comment_for_decision(comment, seen_status)
     return _set_comment_status(
         actor=actor,
         comment=comment,
@@ -210,18 +314,26 @@ def comment_approve(*, actor, comment: Comment, reason: str = "") -> Decision:
         status=Comment.Status.PUBLISHED,
         resolve_flags=True,
         reason=reason,
+        public_reason=public_reason,
     )
 
 
 @transaction.atomic
-def comment_remove(*, actor, comment: Comment, reason_code: str, reason: str = "") -> Decision:
+def comment_remove(
+    *,
+    actor,
+    comment: Comment,
+    reason_code: str,
+    reason: str = "",
+    seen_status: str | None = None,
+) -> Decision:
     """Remove a comment: readers see "removed by a moderator" with the public reason."""
     check_moderator(actor)
     if reason_code not in ReasonCode.values:
         raise ModerationRefused(_("Choose the public reason for the removal."))
-    comment = Comment.objects.select_for_update().get(pk=comment.pk)
-    if comment.status == Comment.Status.DELETED:
-        raise ModerationRefused(_("Its author has already deleted this comment."), status=409)
+    comment = _lock_comment_for_decision(comment, seen_status)
+    if comment.status == Comment.Status.REMOVED:
+        raise ModerationRefused(_("This comment is already removed."), status=409)
     return _set_comment_status(
         actor=actor,
         comment=comment,
@@ -230,15 +342,23 @@ def comment_remove(*, actor, comment: Comment, reason_code: str, reason: str = "
         removal_reason=str(ReasonCode(reason_code).label),
         resolve_flags=True,
         reason=reason,
+        public_reason=str(ReasonCode(reason_code).label),
         reason_code=reason_code,
     )
 
 
 @transaction.atomic
-def comment_restore(*, actor, comment: Comment, reason: str = "") -> Decision:
+def comment_restore(
+    *,
+    actor,
+    comment: Comment,
+    reason: str = "",
+    public_reason: str = "",
+    seen_status: str | None = None,
+) -> Decision:
     """Bring a removed comment back."""
     check_moderator(actor)
-    comment = Comment.objects.select_for_update().get(pk=comment.pk)
+    comment = _lock_comment_for_decision(comment, seen_status)
     if comment.status != Comment.Status.REMOVED:
         raise ModerationRefused(_("Only a removed comment can be restored."), status=409)
     return _set_comment_status(
@@ -248,7 +368,35 @@ def comment_restore(*, actor, comment: Comment, reason: str = "") -> Decision:
         status=Comment.Status.PUBLISHED,
         resolve_flags=False,
         reason=reason,
+        public_reason=public_reason,
     )
+
+
+@transaction.atomic
+def comments_decide_in_bulk(
+    *, actor, comment_ids: list[int], action: str, reason_code: str = "", reason: str = ""
+) -> int:
+    """Approve or remove many comments, all or nothing: if one cannot be decided (deleted by
+    its author, decided by someone else meanwhile), none is, and the refusal names it."""
+    check_moderator(actor)
+    if action not in ("approve", "remove"):
+        raise ModerationRefused(_("Choose approve or remove."))
+    comments = list(Comment.objects.filter(pk__in=comment_ids).order_by("pk"))
+    if not comments:
+        raise ModerationRefused(_("Choose at least one comment."))
+    for comment in comments:
+        try:
+            if action == "approve":
+                comment_approve(actor=actor, comment=comment, reason=reason)
+            else:
+                comment_remove(actor=actor, comment=comment, reason_code=reason_code, reason=reason)
+        except ModerationRefused as refusal:
+            raise ModerationRefused(
+                _("Nothing was done: comment #%(pk)s: %(message)s")
+                % {"pk": comment.pk, "message": refusal.message},
+                status=refusal.status,
+            ) from None
+    return len(comments)
 
 
 @transaction.atomic
@@ -290,12 +438,7 @@ def thread_reattach(*, actor, comment: Comment, paragraph, reason: str = "") -> 
     thread = list(
         Comment.objects.select_for_update().filter(models.Q(pk=root.pk) | models.Q(root=root))
     )
-    state = {
-        "comments": {
-            str(c.pk): [c.paragraph_id, c.anchor_status, c.anchor_text, c.quote_lost]
-            for c in thread
-        }
-    }
+    state = {"comments": _thread_anchor_state(thread)}
     for c in thread:
         c.paragraph = paragraph
         c.anchor_status = "placed"
@@ -321,8 +464,9 @@ def thread_reattach(*, actor, comment: Comment, paragraph, reason: str = "") -> 
 def user_restrict(*, actor, user, kind: str, length: str = PERMANENT, reason: str = "") -> Decision:
     """Suspend an author (1, 7 or 30 days, or until lifted) or always pre-moderate them."""
     check_moderator(actor)
-    if user.pk == actor.pk:
-        raise ModerationRefused(_("You cannot restrict yourself."), status=403)
+    check_may_restrict(actor, user)
+    if kind not in Restriction.Kind.values:
+        raise ModerationRefused(_("Choose a restriction."))
     if kind == Restriction.Kind.SUSPENSION and not reason.strip():
         raise ModerationRefused(_("Say why: the author is told."))
     if length != PERMANENT and length not in SUSPENSION_LENGTHS:
@@ -346,15 +490,19 @@ def user_restrict(*, actor, user, kind: str, length: str = PERMANENT, reason: st
         actor=actor,
         action=action,
         subject_user=user,
-        reason=reason,
+        # The author is told why (the restriction's reason is shown to them).
+        public_reason=reason.strip(),
         previous_state={"restriction": restriction.pk, "created": True},
     )
 
 
 @transaction.atomic
-def user_restriction_lift(*, actor, user, kind: str, reason: str = "") -> Decision:
+def user_restriction_lift(
+    *, actor, user, kind: str, reason: str = "", public_reason: str = ""
+) -> Decision:
     check_moderator(actor)
-    active = list(user.restrictions.active().filter(kind=kind))
+    check_may_restrict(actor, user)
+    active = list(user.restrictions.select_for_update().active().filter(kind=kind))
     if not active:
         raise ModerationRefused(_("There is nothing to lift."), status=409)
     now = timezone.now()
@@ -371,16 +519,71 @@ def user_restriction_lift(*, actor, user, kind: str, reason: str = "") -> Decisi
         action=action,
         subject_user=user,
         reason=reason,
+        public_reason=public_reason,
         previous_state={"lifted": [r.pk for r in active]},
     )
 
 
 # Undo ----------------------------------------------------------------------------------
 
+RESTRICTION_KIND_OF = {
+    Decision.Action.SUSPEND: Restriction.Kind.SUSPENSION,
+    Decision.Action.LIFT: Restriction.Kind.SUSPENSION,
+    Decision.Action.PREMODERATE: Restriction.Kind.PREMODERATION,
+    Decision.Action.CLEAR_PREMODERATION: Restriction.Kind.PREMODERATION,
+}
+# Decisions that act on the same thing, for finding what happened since.
+RELATED_ACTIONS = [
+    COMMENT_STATUS_ACTIONS,
+    [Decision.Action.LOCK, Decision.Action.UNLOCK],
+    [Decision.Action.CLOSE, Decision.Action.REOPEN],
+    [Decision.Action.SUSPEND, Decision.Action.LIFT],
+    [Decision.Action.PREMODERATE, Decision.Action.CLEAR_PREMODERATION],
+    [Decision.Action.REATTACH],
+]
+
+
+def later_decision(decision: Decision) -> Decision | None:
+    """The first decision since this one, on the same target, that still stands (an undo
+    and an undone decision leave things as they were)."""
+    actions = next(group for group in RELATED_ACTIONS if decision.action in group)
+    later = Decision.objects.filter(
+        id__gt=decision.id, action__in=actions, undone_by__isnull=True
+    ).select_related("actor")
+    if decision.action in RESTRICTION_KIND_OF:
+        later = later.filter(subject_user_id=decision.subject_user_id)
+    elif decision.action in (Decision.Action.CLOSE, Decision.Action.REOPEN):
+        later = later.filter(essay_id=decision.essay_id)
+    else:
+        later = later.filter(comment_id=decision.comment_id)
+    return later.order_by("id").first()
+
+
+def _refuse_undo(decision: Decision, what_changed: str):
+    since = later_decision(decision)
+    if since is not None:
+        what_changed = _("%(decision)s since") % {"decision": _decision_words(since)}
+    raise ModerationRefused(
+        _("This decision can no longer be undone: %(change)s. Undo that first, or act anew.")
+        % {"change": what_changed},
+        status=409,
+    )
+
+
+def _thread_anchor_state(comments) -> dict:
+    return {
+        str(c.pk): [c.paragraph_id, c.anchor_status, c.anchor_text, c.quote_lost] for c in comments
+    }
+
 
 @transaction.atomic
-def decision_undo(*, actor, decision: Decision, reason: str = "") -> Decision:
-    """Put back exactly what a decision changed, and log that as a decision of its own."""
+def decision_undo(
+    *, actor, decision: Decision, reason: str = "", public_reason: str = ""
+) -> Decision:
+    """Put back exactly what a decision changed, and log that as a decision of its own.
+
+    An undo applies only while its target is still as that decision left it; otherwise it
+    is refused, naming the later decision (or the author's deletion, which is final)."""
     check_moderator(actor)
     decision = Decision.objects.select_for_update().get(pk=decision.pk)
     if decision.action == Decision.Action.UNDO:
@@ -389,23 +592,29 @@ def decision_undo(*, actor, decision: Decision, reason: str = "") -> Decision:
         )
     if hasattr(decision, "undone_by"):
         raise ModerationRefused(_("This decision has already been undone."), status=409)
+    if later_decision(decision) is not None:
+        _refuse_undo(decision, "")
     state = decision.previous_state
     action = decision.action
-    if decision.comment_id and action in {
-        Decision.Action.HOLD,
-        Decision.Action.HIDE,
-        Decision.Action.APPROVE,
-        Decision.Action.REMOVE,
-        Decision.Action.RESTORE,
-    }:
+    if action in STATUS_LEFT_BY:
         comment = Comment.objects.select_for_update().get(pk=decision.comment_id)
+        if comment.status == Comment.Status.DELETED:
+            raise ModerationRefused(
+                _("Its author has deleted this comment since; a deletion is final."), status=409
+            )
+        if comment.status != STATUS_LEFT_BY[action]:
+            _refuse_undo(
+                decision,
+                _("the comment is now “%(status)s”") % {"status": comment.get_status_display()},
+            )
         if action == Decision.Action.HOLD:
             state = {**state, "status": Comment.Status.PUBLISHED}  # undoing a hold publishes
-        current = _comment_state(comment)
+        undo_state = _comment_state(comment)
         _restore_comment_state(comment, state)
-        undo_state = current
     elif action in (Decision.Action.LOCK, Decision.Action.UNLOCK):
         root = Comment.objects.select_for_update().get(pk=decision.comment_id)
+        if (root.locked_at is not None) != (action == Decision.Action.LOCK):
+            _refuse_undo(decision, _("the thread is no longer so"))
         undo_state = {"locked_at": root.locked_at.isoformat() if root.locked_at else None}
         root.locked_at = (
             timezone.datetime.fromisoformat(state["locked_at"]) if state["locked_at"] else None
@@ -413,34 +622,34 @@ def decision_undo(*, actor, decision: Decision, reason: str = "") -> Decision:
         root.save(update_fields=["locked_at"])
     elif action in (Decision.Action.CLOSE, Decision.Action.REOPEN):
         essay = Essay.objects.select_for_update().get(pk=decision.essay_id)
+        if essay.comments_open != (action == Decision.Action.REOPEN):
+            _refuse_undo(decision, _("comments on the essay are no longer so"))
         undo_state = {"comments_open": essay.comments_open}
         essay.comments_open = state["comments_open"]
         essay.save(update_fields=["comments_open"])
     elif action in (Decision.Action.SUSPEND, Decision.Action.PREMODERATE):
-        restriction = Restriction.objects.get(pk=state["restriction"])
+        if decision.subject_user is not None:
+            check_may_restrict(actor, decision.subject_user)
+        restriction = Restriction.objects.select_for_update().get(pk=state["restriction"])
+        if not restriction.is_active:
+            _refuse_undo(decision, _("the restriction has ended or was lifted"))
         undo_state = {"lifted_at": None}
         restriction.lifted_at = timezone.now()
         restriction.save(update_fields=["lifted_at"])
-    elif action == Decision.Action.REATTACH:
-        comments = Comment.objects.select_for_update().in_bulk(
-            [int(pk) for pk in state["comments"]]
-        )
-        undo_state = {
-            "comments": {
-                str(c.pk): [c.paragraph_id, c.anchor_status, c.anchor_text, c.quote_lost]
-                for c in comments.values()
-            }
-        }
-        for pk, (paragraph_id, status, text, lost) in state["comments"].items():
-            comment = comments[int(pk)]
-            comment.paragraph_id, comment.anchor_status = paragraph_id, status
-            comment.anchor_text, comment.quote_lost = text, lost
-        Comment.objects.bulk_update(
-            comments.values(), ["paragraph", "anchor_status", "anchor_text", "quote_lost"]
-        )
     elif action in (Decision.Action.LIFT, Decision.Action.CLEAR_PREMODERATION):
+        if decision.subject_user is not None:
+            check_may_restrict(actor, decision.subject_user)
+        lifted = list(Restriction.objects.select_for_update().filter(pk__in=state["lifted"]))
+        kind = RESTRICTION_KIND_OF[action]
+        if any(r.lifted_at is None for r in lifted) or (
+            decision.subject_user is not None
+            and decision.subject_user.restrictions.active().filter(kind=kind).exists()
+        ):
+            _refuse_undo(decision, _("the author has been restricted again since"))
         undo_state = {"lifted": state["lifted"]}
         Restriction.objects.filter(pk__in=state["lifted"]).update(lifted_at=None)
+    elif action == Decision.Action.REATTACH:
+        undo_state = _undo_reattach(decision)
     else:
         raise ModerationRefused(_("This decision cannot be undone."), status=409)
     return Decision.objects.create(
@@ -450,6 +659,27 @@ def decision_undo(*, actor, decision: Decision, reason: str = "") -> Decision:
         essay=decision.essay,
         subject_user=decision.subject_user,
         reason=reason,
+        public_reason=public_reason,
         previous_state=undo_state,
         undoes=decision,
     )
+
+
+def _undo_reattach(decision: Decision) -> dict:
+    """Put a re-attached thread back where it was, with the replies posted since: they
+    belong to the thread, so they follow its root."""
+    recorded = decision.previous_state["comments"]
+    root_id = decision.comment_id
+    thread = list(
+        Comment.objects.select_for_update().filter(models.Q(pk=root_id) | models.Q(root_id=root_id))
+    )
+    undo_state = {"comments": _thread_anchor_state(thread)}
+    root_paragraph, root_status, root_text, _lost = recorded[str(root_id)]
+    for comment in thread:
+        paragraph_id, status, text, lost = recorded.get(
+            str(comment.pk), [root_paragraph, root_status, root_text, False]
+        )
+        comment.paragraph_id, comment.anchor_status = paragraph_id, status
+        comment.anchor_text, comment.quote_lost = text, lost
+    Comment.objects.bulk_update(thread, ["paragraph", "anchor_status", "anchor_text", "quote_lost"])
+    return undo_state

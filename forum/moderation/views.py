@@ -8,13 +8,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpResponseForbidden
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from essays.models import Essay, Paragraph
+from forum.discussion.access import can_read_text
 from forum.discussion.models import Comment
 from forum.discussion.services import CommentRefused
 
@@ -43,19 +45,31 @@ def moderator_required(view):
     return wrapper
 
 
-def _back(request, fallback):
-    """Return to the page the action came from, never off-site."""
+def _back_url(request, fallback) -> str:
+    """The page the action came from, never off-site."""
     target = request.POST.get("next") or request.GET.get("next")
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(target)
-    return redirect(fallback)
+        return target
+    return resolve_url(fallback)
+
+
+def _back(request, fallback):
+    return redirect(_back_url(request, fallback))
 
 
 def _refused(request, refusal, fallback):
-    messages.error(request, refusal.message)
-    response = _back(request, fallback)
+    """A refused step answers with its own status (403, 409, ...) and says why, with the
+    way back; nothing was changed."""
+    response = render(
+        request,
+        "discussion/refused.html",
+        {"message": refusal.message, "back_url": _back_url(request, fallback)},
+        status=refusal.status,
+    )
+    if refusal.retry_after:
+        response["Retry-After"] = str(refusal.retry_after)
     return response
 
 
@@ -64,10 +78,12 @@ def _refused(request, refusal, fallback):
 
 @login_required
 def report(request, pk):
+    # A comment hidden a moment ago by others' reports still takes this reader's report.
     comment = get_object_or_404(
         Comment.objects.select_related("essay", "paragraph", "author"),
         pk=pk,
-        status=Comment.Status.PUBLISHED,
+        status__in=[Comment.Status.PUBLISHED, Comment.Status.HIDDEN],
+        essay__in=Essay.objects.published(),
     )
     form = ReportForm(request.POST or None)
     status = 200
@@ -90,9 +106,12 @@ def report(request, pk):
                 return redirect(comment.get_absolute_url())
         else:
             status = 400
-    return render(
-        request, "moderation/report.html", {"comment": comment, "form": form}, status=status
-    )
+    context = {
+        "comment": comment,
+        "form": form,
+        "readable": can_read_text(comment, request.user),
+    }
+    return render(request, "moderation/report.html", context, status=status)
 
 
 # Queues --------------------------------------------------------------------------------
@@ -181,27 +200,20 @@ def bulk(request):
     ids = [int(pk) for pk in request.POST.getlist("comments") if pk.isdigit()]
     action = request.POST.get("action")
     if not ids or action not in ("approve", "remove") or not form.is_valid():
-        messages.error(
-            request, _("Choose comments and an action (a removal needs a public reason).")
+        refusal = CommentRefused(
+            _("Choose comments and an action (a removal needs a public reason).")
         )
-        return _back(request, "moderation:index")
-    done = 0
-    for comment in Comment.objects.filter(pk__in=ids):
-        try:
-            if action == "approve":
-                services.comment_approve(
-                    actor=request.user, comment=comment, reason=form.cleaned_data["reason"]
-                )
-            else:
-                services.comment_remove(
-                    actor=request.user,
-                    comment=comment,
-                    reason_code=form.cleaned_data["reason_code"],
-                    reason=form.cleaned_data["reason"],
-                )
-            done += 1
-        except CommentRefused as refusal:
-            messages.error(request, f"#{comment.pk}: {refusal.message}")
+        return _refused(request, refusal, "moderation:index")
+    try:
+        done = services.comments_decide_in_bulk(
+            actor=request.user,
+            comment_ids=ids,
+            action=action,
+            reason_code=form.cleaned_data["reason_code"],
+            reason=form.cleaned_data["reason"],
+        )
+    except CommentRefused as refusal:
+        return _refused(request, refusal, "moderation:index")
     messages.success(request, _("%(count)s comments done.") % {"count": done})
     return _back(request, "moderation:index")
 
@@ -231,13 +243,25 @@ def comment_detail(request, pk):
 
 COMMENT_ACTIONS = {
     "approve": lambda actor, comment, data: services.comment_approve(
-        actor=actor, comment=comment, reason=data["reason"]
+        actor=actor,
+        comment=comment,
+        reason=data["reason"],
+        public_reason=data["public_reason"],
+        seen_status=data["seen_status"],
     ),
     "remove": lambda actor, comment, data: services.comment_remove(
-        actor=actor, comment=comment, reason_code=data["reason_code"], reason=data["reason"]
+        actor=actor,
+        comment=comment,
+        reason_code=data["reason_code"],
+        reason=data["reason"],
+        seen_status=data["seen_status"],
     ),
     "restore": lambda actor, comment, data: services.comment_restore(
-        actor=actor, comment=comment, reason=data["reason"]
+        actor=actor,
+        comment=comment,
+        reason=data["reason"],
+        public_reason=data["public_reason"],
+        seen_status=data["seen_status"],
     ),
     "lock": lambda actor, comment, data: services.thread_lock_set(
         actor=actor, comment=comment, locked=True, reason=data["reason"]
@@ -255,10 +279,9 @@ def comment_action(request, pk, action):
     if action not in COMMENT_ACTIONS:
         return HttpResponseForbidden()
     form = DecisionForm(request.POST)
-    fallback = f"/moderation/comments/{comment.pk}/"
+    fallback = reverse("moderation:comment", kwargs={"pk": comment.pk})
     if not form.is_valid():
-        messages.error(request, _("The reason is too long."))
-        return _back(request, fallback)
+        return _refused(request, CommentRefused(_("The reason is too long.")), fallback)
     try:
         decision = COMMENT_ACTIONS[action](request.user, comment, form.cleaned_data)
     except CommentRefused as refusal:
@@ -271,8 +294,12 @@ def comment_action(request, pk, action):
 @require_POST
 def thread_reattach(request, pk):
     comment = get_object_or_404(Comment, pk=pk)
-    paragraph = get_object_or_404(Paragraph, pk=request.POST.get("paragraph"))
-    fallback = f"/moderation/comments/{comment.pk}/"
+    fallback = reverse("moderation:comment", kwargs={"pk": comment.pk})
+    paragraph_id = request.POST.get("paragraph", "")
+    if not paragraph_id.isdigit():
+        refusal = CommentRefused(_("Choose the paragraph to attach the thread to."), status=400)
+        return _refused(request, refusal, fallback)
+    paragraph = get_object_or_404(Paragraph, pk=paragraph_id)
     try:
         services.thread_reattach(
             actor=request.user,
@@ -337,10 +364,10 @@ def author_detail(request, pk):
 def author_restrict(request, pk):
     author = get_object_or_404(User, pk=pk)
     form = RestrictForm(request.POST)
-    fallback = f"/moderation/authors/{author.pk}/"
+    fallback = reverse("moderation:author", kwargs={"pk": author.pk})
     if not form.is_valid():
-        messages.error(request, _("Choose a restriction and its length."))
-        return _back(request, fallback)
+        refusal = CommentRefused(_("Choose a restriction and its length."))
+        return _refused(request, refusal, fallback)
     try:
         services.user_restrict(actor=request.user, user=author, **form.cleaned_data)
     except CommentRefused as refusal:
@@ -355,7 +382,7 @@ def author_lift(request, pk, kind):
     author = get_object_or_404(User, pk=pk)
     if kind not in Restriction.Kind.values:
         return HttpResponseForbidden()
-    fallback = f"/moderation/authors/{author.pk}/"
+    fallback = reverse("moderation:author", kwargs={"pk": author.pk})
     try:
         services.user_restriction_lift(
             actor=request.user, user=author, kind=kind, reason=request.POST.get("reason", "")[:1000]
@@ -400,7 +427,10 @@ def undo(request, pk):
     decision = get_object_or_404(Decision, pk=pk)
     try:
         services.decision_undo(
-            actor=request.user, decision=decision, reason=request.POST.get("reason", "")[:1000]
+            actor=request.user,
+            decision=decision,
+            reason=request.POST.get("reason", "")[:1000],
+            public_reason=request.POST.get("public_reason", "")[:1000],
         )
     except CommentRefused as refusal:
         return _refused(request, refusal, "moderation:log")

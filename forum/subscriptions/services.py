@@ -8,10 +8,12 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from essays.models import Essay, Paragraph
+from forum.discussion.access import can_read_text
 from forum.discussion.models import Comment
 
 from .models import Notification, NotificationSettings, Subscription, UnsubscribeToken
@@ -212,8 +214,14 @@ def has_verified_address(user) -> bool:
 
 
 def pending_notifications(user):
+    """What a reader has not been told yet. News of activity whose comment has since left
+    the page is dropped: an email never carries a text its page no longer shows."""
     return (
         Notification.objects.filter(recipient=user, emailed_at__isnull=True, read_at__isnull=True)
+        .exclude(
+            Q(reason__in=Notification.ACTIVITY_REASONS)
+            & ~Q(comment__status=Comment.Status.PUBLISHED)
+        )
         .select_related("comment", "comment__essay", "comment__paragraph", "comment__author")
         .order_by("comment__essay_id", "created")
     )
@@ -236,6 +244,9 @@ def build_email(user, notifications, *, digest: bool) -> EmailMultiAlternatives:
     groups: dict[int, dict] = {}
     for notification in notifications:
         comment = notification.comment
+        readable = can_read_text(comment, user, moderator=False)
+        notification.excerpt = comment.body if readable else ""
+        notification.excerpt_html = comment.body_html if readable else ""
         essay_group = groups.setdefault(comment.essay_id, {"essay": comment.essay, "threads": {}})
         essay_group["threads"].setdefault(comment.thread_root_id, []).append(notification)
     context = {
@@ -254,8 +265,10 @@ def build_email(user, notifications, *, digest: bool) -> EmailMultiAlternatives:
         subject = f"{only.comment.author_display} {only.get_reason_display()}"
     else:
         subject = f"{len(notifications)} new comments on “{notifications[0].comment.essay.title}”"
+    # A header is one line: whatever a name holds, the subject cannot carry a line break.
+    subject = " ".join(f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}".split())
     message = EmailMultiAlternatives(
-        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
+        subject=subject,
         body=render_to_string("subscriptions/email.txt", context),
         to=[user.email],
         headers={

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -9,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from essays.models import Essay
+from forum.discussion.access import excerpt_for
 from forum.discussion.models import Comment
 
 from . import services
@@ -25,19 +25,36 @@ def _back(request, fallback):
     return redirect(fallback)
 
 
+def _bad_request(request, message):
+    return render(request, "discussion/refused.html", {"message": message}, status=400)
+
+
 @login_required
 @require_POST
 def subscription_set(request):
     """Follow, mute or reset one target, from a plain form or htmx."""
-    essay = get_object_or_404(Essay.objects.published(), pk=request.POST.get("essay"))
-    paragraph = thread = None
-    if request.POST.get("paragraph"):
-        paragraph = get_object_or_404(essay.paragraphs.live(), pk=request.POST["paragraph"])
-    if request.POST.get("thread"):
-        thread = get_object_or_404(Comment, pk=request.POST["thread"], essay=essay, parent=None)
+    ids = {}
+    for name in ("essay", "paragraph", "thread"):
+        value = request.POST.get(name, "")
+        if value and not value.isdigit():
+            return _bad_request(request, _("That is not something you can follow."))
+        ids[name] = int(value) if value else None
     level = request.POST.get("level") or None
-    if level not in (None, Subscription.Level.FOLLOW, Subscription.Level.MUTE):
-        raise Http404
+    if ids["essay"] is None or level not in (
+        None,
+        Subscription.Level.FOLLOW,
+        Subscription.Level.MUTE,
+    ):
+        return _bad_request(request, _("Choose an essay, a paragraph or a thread, and a level."))
+    essay = get_object_or_404(Essay.objects.published(), pk=ids["essay"])
+    paragraph = thread = None
+    if ids["paragraph"]:
+        paragraph = get_object_or_404(essay.paragraphs.live(), pk=ids["paragraph"])
+    if ids["thread"]:
+        # Only a thread readers can see can be followed.
+        thread = get_object_or_404(
+            Comment, pk=ids["thread"], essay=essay, parent=None, status=Comment.Status.PUBLISHED
+        )
     services.subscription_set(
         user=request.user, essay=essay, paragraph=paragraph, thread=thread, level=level
     )
@@ -74,6 +91,9 @@ def notification_list(request):
         "comment", "comment__essay", "comment__paragraph", "comment__author"
     )
     page = Paginator(notifications, 30).get_page(request.GET.get("page"))
+    for notification in page.object_list:
+        # The comment's state now decides, not its state when the notification was made.
+        notification.excerpt = excerpt_for(notification.comment, request.user)
     return render(request, "subscriptions/notifications.html", {"page": page})
 
 

@@ -84,6 +84,7 @@ def test_password_reset_sends_a_working_link(client, user):
 
 
 def test_changing_email_waits_for_confirmation_and_tells_the_old_address(reader_client, user):
+    reader_client.post("/accounts/reauthenticate/", {"password": PASSWORD})  # asked for first
     reader_client.post("/accounts/email/", {"action_add": "", "email": "moved@example.org"})
     user.refresh_from_db()
     assert user.email == "reader@example.org"  # not before it is confirmed

@@ -10,9 +10,11 @@ from forum.discussion.markup import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
     is_allowed_url,
+    link_targets,
     normalize_body,
     render_comment,
     sanitize_html,
+    visible_text,
 )
 from forum.discussion.models import Comment
 from tests.conftest import SHARED
@@ -143,3 +145,55 @@ def test_the_sanitizer_lives_in_one_module():
 
 def test_stored_bodies_have_no_nul_and_unix_newlines():
     assert normalize_body("a\x00b\r\nc\rd") == "a\ufffdb\nc\nd"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "telnet://host.example.com",
+        "webcal://host.example.com/calendar.ics",
+        "feed:host.example.com/rss",
+        "xmpp:someone.example.com",
+        "ssh://host.example.com",
+        "data://host.example.com/x",
+        "ftp://host.example.com/file",
+    ],
+)
+def test_linkified_text_with_a_scheme_outside_the_allowlist_stays_text(text):
+    html = render_comment(f"See {text} now")
+    assert html == f"<p>See {text} now</p>\n"
+    assert sanitize_html(html) == html
+
+
+def test_bare_domains_and_protocol_relative_links_become_links_on_the_allowlist():
+    html = render_comment("a.example.com, [b](//b.example/p) and //c.example.org/q")
+    assert 'href="http://a.example.com"' in html
+    assert 'href="//b.example/p"' in html
+    assert '//<a href="http://c.example.org/q"' in html
+    assert html.count('rel="nofollow ugc noopener"') == 3
+    assert_inert(html)
+
+
+def test_a_url_written_with_its_scheme_is_a_link_whatever_its_top_level_domain():
+    html = render_comment("See https://web.dev/a?b=1#c, (http://e0.example) and notes.txt")
+    assert link_targets(html) == ["https://web.dev/a?b=1#c", "http://e0.example"]
+    assert "notes.txt</p>" in html
+    assert sanitize_html(html) == html
+
+
+def test_link_targets_are_the_links_a_reader_can_follow():
+    html = render_comment(
+        "a.example.com [b](//b.example) <https://c.example> `d.example.com` ftp://e.example.com"
+    )
+    assert link_targets(html) == ["http://a.example.com", "//b.example", "https://c.example"]
+    assert link_targets(sanitize_html('<a href="javascript:1">x</a> <a>y</a>')) == []
+
+
+def test_visible_text_is_what_a_reader_reads():
+    html = render_comment(
+        '*via*gra &amp; [a link](https://x.example "a title") 1 < 2\n\n- one\n- two'
+    )
+    text = visible_text(html)
+    assert "viagra & a link 1 < 2" in text
+    assert "title" not in text and "https" not in text
+    assert text.split() == ["viagra", "&", "a", "link", "1", "<", "2", "one", "two"]

@@ -77,11 +77,13 @@ def test_orphaned_threads_are_shown_on_earlier_versions_with_their_text(client, 
 
 def test_only_editors_reach_the_publish_page(client, essay, user, staff_user_without_permission):
     url = f"/essays/{essay.slug}/publish/"
-    assert client.get(url).status_code == 302
-    client.force_login(user)
-    assert client.get(url).status_code == 302  # to the login page: no permission
-    client.force_login(staff_user_without_permission)
-    assert client.get(url).status_code == 302
+    assert client.get(url).status_code == 302  # anonymous: to the login page
+    for member in (user, staff_user_without_permission):
+        client.force_login(member)
+        # Not back to the login page (it would send a signed-in reader round in a loop).
+        for response in (client.get(url), client.post(url, {"source": essay.source})):
+            assert response.status_code == 403
+            assert "Only the site’s editors can publish" in response.content.decode()
 
 
 @pytest.fixture

@@ -112,10 +112,10 @@ def test_paragraphs_of_another_essay_headings_and_retired_ones_are_refused(user,
 
 def test_posting_is_rate_limited_per_account(user, other_user, essay, settings):
     settings.COMMENT_RATE_LIMITS = [(3, 60)]
-    for _ in range(3):
-        post(user, essay)
+    for n in range(3):
+        post(user, essay, f"Comment {n}.")
     with pytest.raises(CommentRefused, match="Try again in") as refusal:
-        post(user, essay)
+        post(user, essay, "One too many.")
     assert refusal.value.status == 429 and 0 < refusal.value.retry_after <= 61
     assert post(other_user, essay).pk  # another account has its own allowance
     assert Comment.objects.count() == 4

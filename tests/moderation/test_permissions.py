@@ -46,9 +46,12 @@ def endpoints(world):
             "/moderation/log/",
         ],
         "post": [
+            # First: a later decision on the removed comment (the restore) would block the undo.
+            (f"/moderation/log/{world['decision'].pk}/undo/", {}),
             ("/moderation/bulk/", {"comments": [c.pk], "action": "remove", "reason_code": "spam"}),
             (f"/moderation/comments/{c.pk}/approve/", {}),
             (f"/moderation/comments/{c.pk}/remove/", {"reason_code": "spam"}),
+            (f"/moderation/comments/{world['removed'].pk}/remove/", {"reason_code": "spam"}),
             (f"/moderation/comments/{world['removed'].pk}/restore/", {}),
             (f"/moderation/comments/{c.pk}/lock/", {}),
             (f"/moderation/essays/{essay.pk}/close/", {}),
@@ -57,7 +60,6 @@ def endpoints(world):
                 {"kind": "suspension", "length": "1d", "reason": "x"},
             ),
             (f"/moderation/authors/{author.pk}/lift/suspension/", {}),
-            (f"/moderation/log/{world['decision'].pk}/undo/", {}),
             (
                 f"/moderation/comments/{c.pk}/reattach/",
                 {"paragraph": essay.paragraphs.get(position=0).pk},

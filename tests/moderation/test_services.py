@@ -44,13 +44,13 @@ def test_premoderated_essay_author_links_and_watched_words_hold(
     many = " ".join(f"https://e{n}.example" for n in range(4))
     assert post(veteran, essay, many).status == Comment.Status.PENDING
     services.user_restrict(actor=moderator, user=veteran, kind=Restriction.Kind.PREMODERATION)
-    assert post(veteran, essay).status == Comment.Status.PENDING
+    assert post(veteran, essay, "Now under pre-moderation.").status == Comment.Status.PENDING
     services.user_restriction_lift(
         actor=moderator, user=veteran, kind=Restriction.Kind.PREMODERATION
     )
     essay.premoderated = True
     essay.save()
-    assert post(veteran, essay).status == Comment.Status.PENDING
+    assert post(veteran, essay, "On a pre-moderated essay.").status == Comment.Status.PENDING
 
 
 def test_blocked_words_refuse_the_comment(veteran, essay):

@@ -48,7 +48,7 @@ def test_following_needs_a_login_a_csrf_token_and_a_known_target(essay, fifth, a
         == 404
     )
     assert (
-        client.post("/subscriptions/set/", {"essay": essay.pk, "level": "shout"}).status_code == 404
+        client.post("/subscriptions/set/", {"essay": essay.pk, "level": "shout"}).status_code == 400
     )
     assert (
         client.post(

@@ -1,0 +1,74 @@
+"""Who may see which comment: the one access rule every page, partial, email,
+notification, export and profile asks, whatever the HTTP method.
+
+- A published comment's text is for everyone.
+- A comment awaiting review is shown to its author and to moderators.
+- A hidden (after reports), removed or deleted comment's text is for moderators only;
+  readers see a placeholder where it keeps replies in place.
+- Nothing on an essay that is not published is shown outside moderation.
+
+"Moderator" is what the moderation policy says (the permission, and no active suspension).
+"""
+
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from essays.models import Essay
+
+from .models import Comment
+from .services import policy
+
+
+def viewer_is_moderator(viewer) -> bool:
+    return viewer is not None and policy().is_moderator(viewer)
+
+
+def can_read_text(comment: Comment, viewer, *, moderator: bool | None = None) -> bool:
+    """Whether `viewer` may read this comment's text (and its quote) in its current state."""
+    if comment.status == Comment.Status.PUBLISHED:
+        return True
+    if moderator is None:
+        moderator = viewer_is_moderator(viewer)
+    if moderator:
+        return True
+    return (
+        comment.status == Comment.Status.PENDING
+        and viewer is not None
+        and viewer.is_authenticated
+        and comment.author_id == viewer.pk
+    )
+
+
+def readable_text_q(viewer, *, moderator: bool) -> Q:
+    """`can_read_text` as a filter, for lists (notifications, profiles, exports)."""
+    if moderator:
+        return Q()
+    readable = Q(status=Comment.Status.PUBLISHED)
+    if viewer is not None and viewer.is_authenticated:
+        readable |= Q(status=Comment.Status.PENDING, author=viewer)
+    return readable
+
+
+def excerpt_for(comment: Comment, viewer, *, moderator: bool | None = None) -> str:
+    """The comment's Markdown source for an excerpt, or "" when `viewer` may not read it."""
+    return comment.body if can_read_text(comment, viewer, moderator=moderator) else ""
+
+
+def access_comment(*, viewer, comment_id: int) -> Comment:
+    """A comment on a published essay (any state: its page shows a placeholder where the
+    viewer may not read it); 404 otherwise."""
+    return get_object_or_404(
+        Comment.objects.select_related("essay", "paragraph", "author"),
+        pk=comment_id,
+        essay__in=Essay.objects.published(),
+    )
+
+
+def access_comment_for_reply(*, viewer, comment_id: int) -> Comment:
+    """The comment a reader replies to: published, on a published essay; 404 otherwise,
+    for every method (a refused reply must not show a text its page would not)."""
+    comment = access_comment(viewer=viewer, comment_id=comment_id)
+    if comment.status != Comment.Status.PUBLISHED:
+        raise Http404("No comment to reply to.")
+    return comment
