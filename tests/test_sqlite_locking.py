@@ -14,6 +14,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 # other process holds the write lock, whatever the busy timeout).
 WRITER = textwrap.dedent(
     """
+    import time
     import django
     django.setup()
     from django.db import connection, transaction
@@ -21,6 +22,7 @@ WRITER = textwrap.dedent(
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT n FROM counter")
             cursor.fetchone()
+            time.sleep(0.002)  # the other process's transaction starts meanwhile
             cursor.execute("UPDATE counter SET n = n + 1")
     """
 )
