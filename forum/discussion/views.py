@@ -320,9 +320,7 @@ def _posted_message(comment) -> str:
     if comment.status == Comment.Status.PUBLISHED:
         return _("Your comment is published.")
     reasons = getattr(comment, "hold_reasons", None)
-    because = (
-        _(" because %(reasons)s") % {"reasons": _(", and ").join(reasons)} if reasons else ""
-    )
+    because = _(" because %(reasons)s") % {"reasons": _(", and ").join(reasons)} if reasons else ""
     return _(
         "Your comment is saved and waits for a moderator’s review%(because)s. Until it is "
         "approved only you can see it; you will be told of the decision."

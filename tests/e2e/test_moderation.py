@@ -58,7 +58,7 @@ def test_report_hide_remove_with_reason_and_undo_from_the_log(
     moderator.get_by_role("link", name=f"Act on comment #{comment.pk}").click()
     assert_accessible(moderator)
     moderator.locator("#remove-reason").fill("Advertising")
-    moderator.get_by_label("Public reason").select_option("spam")
+    moderator.get_by_label("Public reason", exact=True).select_option("spam")
     moderator.get_by_role("button", name="Remove").click()
     expect(moderator.locator(".messages")).to_contain_text("Done: removed")
 
