@@ -189,9 +189,7 @@ def check_edit_and_removal(comment, outcomes, trial) -> None:
 
 @needs_postgresql
 @concurrent
-def test_an_edit_racing_a_removal_never_leaves_the_comment_published(
-    essay, moderators, settings
-):
+def test_an_edit_racing_a_removal_never_leaves_the_comment_published(essay, moderators, settings):
     settings.MODERATION_FIRST_COMMENTS_REVIEWED = 0  # the authors are past the first review
     for trial in range(10):
         comment, steps = edit_and_removal(essay, moderators[0], trial)
@@ -294,9 +292,7 @@ def test_the_same_post_sent_twice_at_once_is_stored_once(essay, settings):
 def test_the_same_form_posted_twice_at_once_redirects_both_to_one_comment(essay, settings):
     settings.MODERATION_FIRST_COMMENTS_REVIEWED = 0
     paragraph = essay.paragraphs.get(position=1)
-    url = reverse(
-        "discussion:paragraph_comment", kwargs={"slug": essay.slug, "key": paragraph.key}
-    )
+    url = reverse("discussion:paragraph_comment", kwargs={"slug": essay.slug, "key": paragraph.key})
     for trial in range(6):
         author = make_user(f"clicker{trial}@example.org", f"Clicker {trial}")
         body = f"A double click ({trial})."
@@ -409,4 +405,3 @@ def test_the_second_of_two_decisions_from_a_stale_page_is_refused(essay, moderat
     comment, steps = two_decisions_on_a_held_comment(essay, moderators, 0)
     decision = check_one_decision_and_one_refusal(comment, run_in_order(steps, order))
     assert decision.action == order[0]
-

@@ -293,8 +293,12 @@ def access_comment_for_edit(*, user, comment_id: int, lock: bool = False) -> Com
     comment = get_object_or_404(comments, pk=comment_id)
     if not user.is_authenticated or comment.author_id != user.pk:
         raise CommentRefused(_("Only its author can change this comment."), status=403)
-    if comment.status in (Comment.Status.DELETED, Comment.Status.REMOVED):
+    if comment.status == Comment.Status.DELETED:
         raise CommentRefused(_("This comment has been deleted."), status=409)
+    if comment.status == Comment.Status.REMOVED:
+        raise CommentRefused(
+            _("A moderator removed this comment; it can no longer be changed."), status=409
+        )
     if comment.status == Comment.Status.HIDDEN:
         raise CommentRefused(_("This comment is waiting for a moderator."), status=409)
     return comment
