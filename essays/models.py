@@ -43,6 +43,15 @@ class Essay(models.Model):
     def get_absolute_url(self):
         return reverse("discussion:essay_detail", kwargs={"slug": self.slug})
 
+    @property
+    def is_published(self) -> bool:
+        """What `EssayQuerySet.published` selects, for an essay already loaded."""
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
 
 class ParagraphQuerySet(models.QuerySet):
     def live(self):

@@ -26,11 +26,13 @@ def viewer_is_moderator(viewer) -> bool:
 
 def can_read_text(comment: Comment, viewer, *, moderator: bool | None = None) -> bool:
     """Whether `viewer` may read this comment's text (and its quote) in its current state."""
-    if comment.status == Comment.Status.PUBLISHED:
-        return True
     if moderator is None:
         moderator = viewer_is_moderator(viewer)
     if moderator:
+        return True
+    if not comment.essay.is_published:
+        return False
+    if comment.status == Comment.Status.PUBLISHED:
         return True
     return (
         comment.status == Comment.Status.PENDING

@@ -290,7 +290,8 @@ def access_comment_for_edit(*, user, comment_id: int, lock: bool = False) -> Com
     comments = Comment.objects.select_related("essay", "paragraph", "author")
     if lock:
         comments = comments.select_for_update(of=("self",))
-    comment = get_object_or_404(comments, pk=comment_id)
+    # Nothing on an essay taken back to draft is changed (or shown) outside moderation.
+    comment = get_object_or_404(comments, pk=comment_id, essay__in=Essay.objects.published())
     if not user.is_authenticated or comment.author_id != user.pk:
         raise CommentRefused(_("Only its author can change this comment."), status=403)
     if comment.status == Comment.Status.DELETED:

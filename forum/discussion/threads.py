@@ -188,7 +188,7 @@ def revision_outcomes(*, essay: Essay, live: list[Paragraph], plan, viewer=None)
     roots = (
         Comment.objects.filter(essay=essay, parent__isnull=True, paragraph__in=live)
         .exclude(status=Comment.Status.DELETED)
-        .select_related("paragraph", "author")
+        .select_related("essay", "paragraph", "author")
         .order_by("paragraph__position", "id")
     )
     outcome = {"stay": [], "move": [], "orphan": []}

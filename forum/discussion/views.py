@@ -195,7 +195,18 @@ def revision_changes(request, slug, number):
 
 def paragraph_detail(request, slug, key):
     essay = _published_essay(slug)
-    paragraph = _discussable_paragraph(essay, key)
+    paragraph = get_object_or_404(essay.paragraphs.commentable(), key=key)
+    if not paragraph.is_live:
+        # A link from before a revision still leads somewhere: to the paragraph's threads
+        # under "On earlier versions", or to the last revision that had it.
+        if Comment.objects.filter(paragraph=paragraph).exists():
+            return redirect(f"{essay.get_absolute_url()}#{paragraph.anchor}")
+        revision = reverse(
+            "discussion:revision_detail",
+            kwargs={"slug": essay.slug, "number": paragraph.retired_in - 1},
+        )
+        return redirect(f"{revision}#{paragraph.anchor}")
+    paragraph.essay = essay
     neighbours = {
         p.position: p
         for p in essay.paragraphs.live().filter(

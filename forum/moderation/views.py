@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponseForbidden
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -277,7 +277,7 @@ COMMENT_ACTIONS = {
 def comment_action(request, pk, action):
     comment = get_object_or_404(Comment, pk=pk)
     if action not in COMMENT_ACTIONS:
-        return HttpResponseForbidden()
+        raise Http404("No such action.")
     form = DecisionForm(request.POST)
     fallback = reverse("moderation:comment", kwargs={"pk": comment.pk})
     if not form.is_valid():
@@ -318,7 +318,7 @@ def thread_reattach(request, pk):
 def essay_action(request, pk, action):
     essay = get_object_or_404(Essay, pk=pk)
     if action not in ("close", "reopen"):
-        return HttpResponseForbidden()
+        raise Http404("No such action.")
     form = DecisionForm(request.POST)
     form.is_valid()
     try:
@@ -381,7 +381,7 @@ def author_restrict(request, pk):
 def author_lift(request, pk, kind):
     author = get_object_or_404(User, pk=pk)
     if kind not in Restriction.Kind.values:
-        return HttpResponseForbidden()
+        raise Http404("No such restriction.")
     fallback = reverse("moderation:author", kwargs={"pk": author.pk})
     try:
         services.user_restriction_lift(

@@ -220,16 +220,30 @@ def test_revisions_do_not_change_the_reading_pages_query_count(client, make_essa
     assert "On earlier versions" in content and "Two." in content
 
 
-def test_unknown_retired_and_heading_keys_give_the_sites_404_page(client, make_essay):
+def test_unknown_and_heading_keys_give_the_sites_404_page(client, make_essay):
     essay = make_essay("## Heading", "Kept.", "Dropped.")
     heading = essay.paragraphs.get(kind="heading")
-    dropped = essay.paragraphs.get(text="Dropped.")
-    essay_import(source=essay_source("## Heading", "Kept."))
-    for key in ["nosuchkey", dropped.key, heading.key]:
+    for key in ["nosuchkey", heading.key]:
         response = client.get(f"/essays/{essay.slug}/p/{key}/")
         assert response.status_code == 404
         assert "Page not found" in response.content.decode()
     assert client.get("/essays/no-such-essay/").status_code == 404
+
+
+def test_a_retired_paragraphs_address_leads_to_where_it_can_still_be_read(
+    client, make_essay, user
+):
+    essay = make_essay("Kept.", "Dropped.", "Discussed, then dropped.")
+    dropped = essay.paragraphs.get(text="Dropped.")
+    discussed = essay.paragraphs.get(text="Discussed, then dropped.")
+    add_comment(essay, paragraph=discussed, body="On the third.")
+    essay_import(source=essay_source("Kept."))
+    response = client.get(f"/essays/{essay.slug}/p/{dropped.key}/", follow=True)
+    assert response.redirect_chain[0][0] == f"/essays/{essay.slug}/r/1/#p-{dropped.key}"
+    assert response.status_code == 200 and "Dropped." in response.content.decode()
+    response = client.get(f"/essays/{essay.slug}/p/{discussed.key}/", follow=True)
+    assert response.redirect_chain[0][0] == f"{essay.get_absolute_url()}#p-{discussed.key}"
+    assert "On the third." in response.content.decode()
 
 
 def test_drafts_are_neither_listed_nor_readable(client, db):
