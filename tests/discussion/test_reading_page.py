@@ -230,9 +230,7 @@ def test_unknown_and_heading_keys_give_the_sites_404_page(client, make_essay):
     assert client.get("/essays/no-such-essay/").status_code == 404
 
 
-def test_a_retired_paragraphs_address_leads_to_where_it_can_still_be_read(
-    client, make_essay, user
-):
+def test_a_retired_paragraphs_address_leads_to_where_it_can_still_be_read(client, make_essay, user):
     essay = make_essay("Kept.", "Dropped.", "Discussed, then dropped.")
     dropped = essay.paragraphs.get(text="Dropped.")
     discussed = essay.paragraphs.get(text="Discussed, then dropped.")
