@@ -39,6 +39,19 @@ class CommentRefused(Exception):
         self.retry_after = retry_after
 
 
+def consume_or_refuse(scope: str, key: str, limits, message: str) -> None:
+    """Count one action against its rate limits; past them, a 429 refusal with Retry-After.
+    `message` may name the wait with %(seconds)s."""
+    try:
+        consume(scope, key, limits)
+    except RateLimited as limited:
+        raise CommentRefused(
+            message % {"seconds": limited.retry_after},
+            status=429,
+            retry_after=limited.retry_after,
+        ) from None
+
+
 def has_verified_email(user) -> bool:
     return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
 
@@ -94,15 +107,12 @@ def render_body(body: str) -> tuple[str, str]:
 def comment_preview(*, body: str, client: str) -> str:
     """The exact HTML a body would publish as; nothing is stored. One limit for every path
     that previews (`client` is the member, or the address of a visitor)."""
-    try:
-        consume("preview", client, settings.PREVIEW_RATE_LIMITS)
-    except RateLimited as limited:
-        raise CommentRefused(
-            _("Too many previews. Try again in %(seconds)s seconds; your text is kept here.")
-            % {"seconds": limited.retry_after},
-            status=429,
-            retry_after=limited.retry_after,
-        ) from None
+    consume_or_refuse(
+        "preview",
+        client,
+        settings.PREVIEW_RATE_LIMITS,
+        _("Too many previews. Try again in %(seconds)s seconds; your text is kept here."),
+    )
     return render_body(body)[1]
 
 
@@ -127,18 +137,15 @@ def _same_post_just_made(*, author, essay, paragraph, parent, body, quote) -> Co
 
 
 def _consume_posting_allowance(user) -> None:
-    try:
-        consume("comment", str(user.pk), settings.COMMENT_RATE_LIMITS)
-    except RateLimited as limited:
-        raise CommentRefused(
-            _(
-                "You are posting faster than the site allows. Try again in %(seconds)s "
-                "seconds; your text is kept here."
-            )
-            % {"seconds": limited.retry_after},
-            status=429,
-            retry_after=limited.retry_after,
-        ) from None
+    consume_or_refuse(
+        "comment",
+        str(user.pk),
+        settings.COMMENT_RATE_LIMITS,
+        _(
+            "You are posting faster than the site allows. Try again in %(seconds)s "
+            "seconds; your text is kept here."
+        ),
+    )
 
 
 def _announce(signal, comment: Comment) -> None:

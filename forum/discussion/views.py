@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from essays.models import Essay, Paragraph
 from essays.rendering import EssaySourceError
 from essays.services import essay_revise, preview_revision
-from forum.ratelimits import RateLimited, client_address, consume
+from forum.ratelimits import client_address
 
 from . import services
 from .access import access_comment, access_comment_for_reply, can_read_text
@@ -346,15 +346,12 @@ def _preview_client(request) -> str:
 
 
 def _consume_anonymous_attempt(request) -> None:
-    try:
-        consume("anonymous-post", client_address(request), settings.ANONYMOUS_POST_RATE_LIMITS)
-    except RateLimited as limited:
-        raise CommentRefused(
-            _("Too many attempts from your address. Try again in %(seconds)s seconds.")
-            % {"seconds": limited.retry_after},
-            status=429,
-            retry_after=limited.retry_after,
-        ) from None
+    services.consume_or_refuse(
+        "anonymous-post",
+        client_address(request),
+        settings.ANONYMOUS_POST_RATE_LIMITS,
+        _("Too many attempts from your address. Try again in %(seconds)s seconds."),
+    )
 
 
 def essay_comment(request, slug):

@@ -12,9 +12,8 @@ from django.utils.translation import gettext as _
 from essays.models import Essay, Paragraph
 from forum.discussion.models import Comment
 from forum.discussion.quotes import locate_quote
-from forum.discussion.services import CommentRefused, check_can_comment
+from forum.discussion.services import CommentRefused, check_can_comment, consume_or_refuse
 from forum.discussion.signals import comment_moderated, comment_published, comment_removed
-from forum.ratelimits import RateLimited, consume
 
 from . import rules
 from .models import MODERATORS_GROUP, Decision, Flag, ReasonCode, Restriction
@@ -201,15 +200,12 @@ def flag_create(*, reporter, comment: Comment, reason: str, note: str = "") -> F
         raise ModerationRefused(_("You cannot report your own comment."), status=403)
     if Flag.objects.filter(comment=comment, reporter=reporter).exists():
         raise ModerationRefused(_("You have already reported this comment. Thank you."), status=409)
-    try:
-        consume("report", str(reporter.pk), settings.REPORT_RATE_LIMITS)
-    except RateLimited as limited:
-        raise ModerationRefused(
-            _("You are reporting faster than the site allows. Try again in %(seconds)s seconds.")
-            % {"seconds": limited.retry_after},
-            status=429,
-            retry_after=limited.retry_after,
-        ) from None
+    consume_or_refuse(
+        "report",
+        str(reporter.pk),
+        settings.REPORT_RATE_LIMITS,
+        _("You are reporting faster than the site allows. Try again in %(seconds)s seconds."),
+    )
     flag = Flag.objects.create(comment=comment, reporter=reporter, reason=reason, note=note.strip())
     reporters = comment.flags.open().values("reporter").distinct().count()
     if comment.status == Comment.Status.PUBLISHED and rules.reaches_hide_threshold(

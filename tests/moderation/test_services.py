@@ -140,7 +140,7 @@ def test_reporting_is_rate_limited(veteran, user, essay, settings):
     comments = [post(veteran, essay, f"Comment {n}.") for n in range(3)]
     services.flag_create(reporter=user, comment=comments[0], reason="spam")
     services.flag_create(reporter=user, comment=comments[1], reason="spam")
-    with pytest.raises(ModerationRefused, match="Try again in") as refusal:
+    with pytest.raises(CommentRefused, match="Try again in") as refusal:
         services.flag_create(reporter=user, comment=comments[2], reason="spam")
     assert refusal.value.status == 429
 
