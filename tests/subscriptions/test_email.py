@@ -189,3 +189,21 @@ def test_the_daily_digest_groups_by_essay_and_thread_and_is_safe_to_run_twice(
     assert "== A test essay ==" in digest.body and "On the first essay." in digest.body
     assert "On the second essay." in digest.body
     assert digest.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_a_name_stored_with_line_breaks_cannot_break_an_emails_headers(essay, alice, bob, post):
+    """A name stored before names were checked: the email about its comment still goes,
+    and its subject stays one header line."""
+    from forum.accounts.models import User
+    from forum.subscriptions.services import fan_out, send_pending_email
+
+    User.objects.filter(pk=bob.pk).update(display_name="Bob\r\nBcc: victim@example.org")
+    bob.refresh_from_db()
+    first = post(alice, essay, "A question.")
+    reply = post(bob, essay, "An answer.", parent=first)
+    fan_out(reply.pk)
+    mail.outbox = []
+    assert send_pending_email(alice.pk) == 1
+    (message,) = mail.outbox
+    assert "\n" not in message.subject and "\r" not in message.subject
+    assert message.bcc == [] and "victim@example.org" not in message.message()["To"]
