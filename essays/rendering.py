@@ -6,6 +6,7 @@ paragraph at a time; each footnote is a block of its own. Footnote references ke
 source's visible form "(n)" and link to their note, which links back.
 """
 
+import re
 from dataclasses import dataclass, field
 from html import escape
 from html.parser import HTMLParser
@@ -16,6 +17,8 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 FRONT_MATTER_FENCE = "---"
 FRONT_MATTER_KEYS = {"title", "alternate_title", "attribution", "slug"}
+# What the essay URLs accept (Django's slug converter).
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
 
 class EssaySourceError(ValueError):
@@ -66,6 +69,11 @@ def parse_essay(source: str, *, url: str = "") -> EssayDocument:
     for required in ("slug", "title"):
         if not meta.get(required):
             raise EssaySourceError(f"The front matter needs a '{required}'.")
+    if not SLUG.fullmatch(meta["slug"]):
+        raise EssaySourceError(
+            "The slug may hold only letters, digits, hyphens and underscores (it is the "
+            "essay's address)."
+        )
     return EssayDocument(
         slug=meta["slug"],
         title=meta["title"],

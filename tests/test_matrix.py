@@ -856,10 +856,15 @@ def fill_route(route: str, values: dict) -> str:
 # One cell -------------------------------------------------------------------------------------
 
 
+def redirect_target(response) -> str:
+    """Where a response sends the browser: a redirect, or htmx's HX-Redirect."""
+    return response.headers.get("Location") or response.headers.get("HX-Redirect") or ""
+
+
 def classify(response) -> str:
     status = response.status_code
-    if 300 <= status < 400:
-        location = urlsplit(response.headers.get("Location", "")).path
+    if 300 <= status < 400 or response.has_header("HX-Redirect"):
+        location = urlsplit(redirect_target(response)).path
         return (
             "login"
             if location in (reverse("account_login"), reverse("admin:login"))
@@ -976,7 +981,7 @@ class URLMatrix(TestCase):
         if outcome == "500":
             problems.append(describe_exception(response))
         elif not allowed(outcome, expected):
-            target = response.headers.get("Location") if outcome in ("login", "redirect") else ""
+            target = redirect_target(response) if outcome in ("login", "redirect") else ""
             to = f" to {target}" if target else ""
             problems.append(f"answered {outcome}{to}, expected {'/'.join(sorted(expected))}")
         body = (
@@ -994,7 +999,7 @@ class URLMatrix(TestCase):
         return problems
 
     def follow(self, client: Client, response, user_key: str) -> list[str]:
-        location = urlsplit(response.headers["Location"])
+        location = urlsplit(redirect_target(response))
         if location.netloc not in ("", "testserver"):
             return []
         target = location.path + (f"?{location.query}" if location.query else "")

@@ -23,13 +23,14 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from forum.invisible import JOINERS, is_invisible
+
 DISPLAY_NAME_MISSING = _("Choose a name to show beside your comments.")
 
 # The Arabic letter mark, the two direction marks, embeddings and overrides, isolates.
 BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
-JOINERS = frozenset("\u200c\u200d")
 BLANK_LOOKALIKES = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 CONTROL = "control"
@@ -52,7 +53,7 @@ def _problem(char: str) -> str | None:
     category = unicodedata.category(char)
     if category in ("Cc", "Zl", "Zp"):
         return CONTROL
-    if (category in ("Cf", "Cs") and char not in JOINERS) or char in BLANK_LOOKALIKES:
+    if (is_invisible(char) or category == "Cs") and char not in JOINERS:
         return INVISIBLE
     return None
 

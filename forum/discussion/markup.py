@@ -13,10 +13,13 @@ import bleach
 from bleach.linkifier import URL_RE, LinkifyFilter
 from markdown_it import MarkdownIt
 
+from forum.invisible import strip_invisible
+
 ALLOWED_TAGS = frozenset(
     {"p", "br", "em", "strong", "a", "blockquote", "ul", "ol", "li", "code", "pre"}
 )
-ALLOWED_ATTRIBUTES = {"a": {"href", "title", "rel"}, "ol": {"start"}}
+# No link titles: a tooltip is text no word list or reader sees at a glance.
+ALLOWED_ATTRIBUTES = {"a": {"href", "rel"}, "ol": {"start"}}
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
 
@@ -109,8 +112,9 @@ def normalize_body(body: str) -> str:
 
 
 def has_visible_text(html: str) -> bool:
-    """Whether sanitized HTML shows any text (a lone link definition renders to nothing)."""
-    return bool(re.sub(r"<[^>]*>", "", html).strip())
+    """Whether sanitized HTML shows any text (a lone link definition renders to nothing, a
+    zero-width space or a Hangul filler shows nothing)."""
+    return bool(strip_invisible(visible_text(html)).strip())
 
 
 class _Reading(HTMLParser):

@@ -220,8 +220,10 @@ def comment_post(
         body=body,
         body_html=body_html,
         status=Comment.Status.PENDING if reasons else Comment.Status.PUBLISHED,
-        anchor_text=paragraph.text if paragraph else "",
-        anchor_revision=essay.revision,
+        # A reply belongs to its thread's anchor (moved, orphaned: it answers the same text).
+        anchor_text=parent.anchor_text if parent else paragraph.text if paragraph else "",
+        anchor_revision=parent.anchor_revision if parent else essay.revision,
+        anchor_status=parent.anchor_status if parent else "placed",
         quote=quote,
         quote_prefix=quote_prefix,
         quote_suffix=quote_suffix,
@@ -336,6 +338,7 @@ def comment_edit(*, comment: Comment, editor, body: str) -> Comment:
         comment.status = Comment.Status.PENDING
     comment.full_clean()
     comment.save(update_fields=["body", "body_html", "edited_at", "status"])
+    comment.hold_reasons = reasons
     if reasons:
         comment_held.send(sender=Comment, comment=comment, reasons=reasons)
         if was_published:

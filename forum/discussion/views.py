@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -287,6 +288,12 @@ def _compose(request, *, essay, paragraph=None, parent=None):
                     quote_suffix=form.cleaned_data["quote_suffix"],
                 )
                 _drop_draft(request, draft_key)
+                if request.htmx and comment.paragraph and not comment.paragraph.is_live:
+                    # An orphaned thread has no region to refresh: go to its own page.
+                    messages.info(request, _posted_message(comment))
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = comment.get_absolute_url()
+                    return response
                 if request.htmx:
                     return _region_response(
                         request,
@@ -318,9 +325,12 @@ def _compose(request, *, essay, paragraph=None, parent=None):
         enhanced=bool(request.htmx),
     )
     if request.htmx and parent is None and request.method == "POST":
-        return _region_response(request, essay=essay, paragraph=paragraph, form=form, status=status)
-    template = "discussion/_compose_form.html" if request.htmx else "discussion/compose.html"
-    response = render(request, template, context, status=status)
+        response = _region_response(
+            request, essay=essay, paragraph=paragraph, form=form, status=status
+        )
+    else:
+        template = "discussion/_compose_form.html" if request.htmx else "discussion/compose.html"
+        response = render(request, template, context, status=status)
     if context.get("retry_after"):
         response["Retry-After"] = str(context["retry_after"])
     return response
@@ -414,6 +424,7 @@ def comment_edit(request, pk):
     )
     context = {"comment": comment, "form": form, "essay": comment.essay}
     status = 400 if request.method == "POST" and not form.is_valid() else 200
+    retry_after = None
     if request.method == "POST" and form.is_valid():
         body = form.cleaned_data["body"]
         try:
@@ -429,7 +440,11 @@ def comment_edit(request, pk):
         except CommentRefused as refusal:
             form.add_error(None, refusal.message)
             status = refusal.status
-    return render(request, "discussion/comment_edit.html", context, status=status)
+            retry_after = refusal.retry_after
+    response = render(request, "discussion/comment_edit.html", context, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @login_required

@@ -19,9 +19,22 @@ class FlagAdmin(admin.ModelAdmin):
 
 @admin.register(Restriction)
 class RestrictionAdmin(admin.ModelAdmin):
+    """Read-only: restricting goes through the moderation pages, where the hierarchy is
+    checked and every step is logged."""
+
     list_display = ["user", "kind", "until", "lifted_at", "created"]
     list_filter = ["kind"]
     raw_id_fields = ["user", "created_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Only as part of deleting an account (the site owner's cascade).
+        return request.user.is_superuser
 
 
 @admin.register(Decision)

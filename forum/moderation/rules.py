@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 
+from forum.invisible import strip_invisible
+
 
 class HoldReason:
     NEW_ACCOUNT = "a new account's first comments are reviewed"
@@ -18,26 +20,18 @@ class HoldReason:
     EDITED_WHILE_HELD = "it was edited while awaiting review"
 
 
-# Characters that show nothing, or only reorder what is shown: soft hyphen, Mongolian vowel
-# separator, zero-width spaces and joiners, direction marks, bidi embeddings and isolates,
-# word joiner and invisible operators, byte order mark.
-_INVISIBLE = dict.fromkeys(
-    [0x00AD, 0x180E, *range(0x200B, 0x2010), *range(0x202A, 0x202F)]
-    + [*range(0x2060, 0x2065), *range(0x2066, 0x206A), 0xFEFF]
-)
-
 # Cyrillic and Greek letters a reader takes for Latin ones. Capitals whose small letter looks
 # different (Cyrillic Н/н, Greek Η/η) are listed on their own.
 _LOOKALIKES = str.maketrans(
     # Cyrillic
-    "аеорсухіјѕԁһԛԝ"
-    "АВЕКМНОРСТХІЈЅУҺԌԚԜ"
+    "аеорсухіјѕԁһԛԝѵ"
+    "АВЕКМНОРСТХІЈЅУҺԌԚԜѴ"
     # Greek
     "οανρτικυχ"
     "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ"
     # Latin script g and dotless i
     "ɡı",
-    "aeopcyxijsdhqwABEKMHOPCTXIJSYHGQWoavptikuxABEZHIKMNOPTYXgi",
+    "aeopcyxijsdhqwvABEKMHOPCTXIJSYHGQWVoavptikuxABEZHIKMNOPTYXgi",
 )
 
 
@@ -46,10 +40,12 @@ def normalize_for_matching(text: str) -> str:
 
     Invisible characters go, compatibility forms become plain ones (NFKC: fullwidth and
     mathematical letters, ligatures, no-break spaces), look-alike Cyrillic and Greek letters
-    become Latin, case is folded and every run of whitespace becomes one space.
+    become Latin, case is folded, accents and other marks go (so "VİAGRA" and "vïagra" are
+    "viagra") and every run of whitespace becomes one space.
     """
-    text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
-    text = text.translate(_LOOKALIKES).casefold()
+    text = unicodedata.normalize("NFKC", strip_invisible(text))
+    text = unicodedata.normalize("NFKD", text.translate(_LOOKALIKES).casefold())
+    text = "".join(char for char in text if not unicodedata.combining(char))
     return " ".join(text.split())
 
 

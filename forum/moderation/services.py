@@ -90,7 +90,7 @@ def latest_decision_on(comment: Comment) -> Decision | None:
 def _decision_words(decision: Decision | None) -> str:
     if decision is None:
         return _("an action outside moderation")
-    return _("%(actor)s %(action)s it at %(when)s (decision #%(pk)s)") % {
+    return _("“%(action)s” by %(actor)s at %(when)s (decision #%(pk)s)") % {
         "actor": decision.actor_display,
         "action": decision.get_action_display(),
         "when": timezone.localtime(decision.created).strftime("%H:%M:%S"),
@@ -370,7 +370,13 @@ def comment_restore(
 
 @transaction.atomic
 def comments_decide_in_bulk(
-    *, actor, comment_ids: list[int], action: str, reason_code: str = "", reason: str = ""
+    *,
+    actor,
+    comment_ids: list[int],
+    action: str,
+    reason_code: str = "",
+    reason: str = "",
+    seen_statuses: dict[int, str | None] | None = None,
 ) -> int:
     """Approve or remove many comments, all or nothing: if one cannot be decided (deleted by
     its author, decided by someone else meanwhile), none is, and the refusal names it."""
@@ -380,12 +386,20 @@ def comments_decide_in_bulk(
     comments = list(Comment.objects.filter(pk__in=comment_ids).order_by("pk"))
     if not comments:
         raise ModerationRefused(_("Choose at least one comment."))
+    seen_statuses = seen_statuses or {}
     for comment in comments:
+        seen = seen_statuses.get(comment.pk)
         try:
             if action == "approve":
-                comment_approve(actor=actor, comment=comment, reason=reason)
+                comment_approve(actor=actor, comment=comment, reason=reason, seen_status=seen)
             else:
-                comment_remove(actor=actor, comment=comment, reason_code=reason_code, reason=reason)
+                comment_remove(
+                    actor=actor,
+                    comment=comment,
+                    reason_code=reason_code,
+                    reason=reason,
+                    seen_status=seen,
+                )
         except ModerationRefused as refusal:
             raise ModerationRefused(
                 _("Nothing was done: comment #%(pk)s: %(message)s")
@@ -626,7 +640,13 @@ def decision_undo(
     elif action in (Decision.Action.SUSPEND, Decision.Action.PREMODERATE):
         if decision.subject_user is not None:
             check_may_restrict(actor, decision.subject_user)
-        restriction = Restriction.objects.select_for_update().get(pk=state["restriction"])
+        restriction = (
+            Restriction.objects.select_for_update().filter(pk=state["restriction"]).first()
+        )
+        if restriction is None:
+            raise ModerationRefused(
+                _("The account this restriction was on no longer exists."), status=409
+            )
         if not restriction.is_active:
             _refuse_undo(decision, _("the restriction has ended or was lifted"))
         undo_state = {"lifted_at": None}

@@ -19,6 +19,7 @@ from essays.models import Essay, Paragraph
 from forum.discussion.access import can_read_text
 from forum.discussion.models import Comment
 from forum.discussion.services import CommentRefused
+from forum.ids import parse_id
 
 from . import services
 from .forms import DecisionForm, LogFilterForm, ReportForm, RestrictForm
@@ -197,7 +198,9 @@ def index(request):
 @require_POST
 def bulk(request):
     form = DecisionForm(request.POST)
-    ids = [int(pk) for pk in request.POST.getlist("comments") if pk.isdigit()]
+    ids = [parse_id(pk) for pk in request.POST.getlist("comments")]
+    if None in ids:
+        return _refused(request, CommentRefused(_("Those are not comments.")), "moderation:index")
     action = request.POST.get("action")
     if not ids or action not in ("approve", "remove") or not form.is_valid():
         refusal = CommentRefused(
@@ -208,6 +211,9 @@ def bulk(request):
         done = services.comments_decide_in_bulk(
             actor=request.user,
             comment_ids=ids,
+            # What each comment's status was on the moderator's page: a decision made
+            # meanwhile stops the whole batch.
+            seen_statuses={pk: request.POST.get(f"seen-{pk}") for pk in ids},
             action=action,
             reason_code=form.cleaned_data["reason_code"],
             reason=form.cleaned_data["reason"],
@@ -295,8 +301,8 @@ def comment_action(request, pk, action):
 def thread_reattach(request, pk):
     comment = get_object_or_404(Comment, pk=pk)
     fallback = reverse("moderation:comment", kwargs={"pk": comment.pk})
-    paragraph_id = request.POST.get("paragraph", "")
-    if not paragraph_id.isdigit():
+    paragraph_id = parse_id(request.POST.get("paragraph"))
+    if paragraph_id is None:
         refusal = CommentRefused(_("Choose the paragraph to attach the thread to."), status=400)
         return _refused(request, refusal, fallback)
     paragraph = get_object_or_404(Paragraph, pk=paragraph_id)

@@ -262,7 +262,10 @@ def build_email(user, notifications, *, digest: bool) -> EmailMultiAlternatives:
         subject = f"Your daily digest: {len(notifications)} new"
     elif len(notifications) == 1:
         only = notifications[0]
-        subject = f"{only.comment.author_display} {only.get_reason_display()}"
+        if only.is_activity:
+            subject = f"{only.comment.author_display} {only.get_reason_display()}"
+        else:
+            subject = str(only.get_reason_display()).capitalize()
     else:
         subject = f"{len(notifications)} new comments on “{notifications[0].comment.essay.title}”"
     # A header is one line: whatever a name holds, the subject cannot carry a line break.

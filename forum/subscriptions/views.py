@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from essays.models import Essay
 from forum.discussion.access import excerpt_for
 from forum.discussion.models import Comment
+from forum.ids import parse_id
 
 from . import services
 from .forms import NotificationSettingsForm
@@ -36,9 +37,9 @@ def subscription_set(request):
     ids = {}
     for name in ("essay", "paragraph", "thread"):
         value = request.POST.get(name, "")
-        if value and not value.isdigit():
+        ids[name] = parse_id(value)
+        if value and ids[name] is None:
             return _bad_request(request, _("That is not something you can follow."))
-        ids[name] = int(value) if value else None
     level = request.POST.get("level") or None
     if ids["essay"] is None or level not in (
         None,
@@ -48,13 +49,17 @@ def subscription_set(request):
         return _bad_request(request, _("Choose an essay, a paragraph or a thread, and a level."))
     essay = get_object_or_404(Essay.objects.published(), pk=ids["essay"])
     paragraph = thread = None
+    # Only what readers can see now can be followed; what a revision retired or a moderator
+    # removed can still be muted or let go.
+    following = level == Subscription.Level.FOLLOW
     if ids["paragraph"]:
-        paragraph = get_object_or_404(essay.paragraphs.live(), pk=ids["paragraph"])
+        paragraphs = essay.paragraphs.live() if following else essay.paragraphs.all()
+        paragraph = get_object_or_404(paragraphs, pk=ids["paragraph"])
     if ids["thread"]:
-        # Only a thread readers can see can be followed.
-        thread = get_object_or_404(
-            Comment, pk=ids["thread"], essay=essay, parent=None, status=Comment.Status.PUBLISHED
-        )
+        threads = Comment.objects.filter(essay=essay, parent=None)
+        if following:
+            threads = threads.filter(status=Comment.Status.PUBLISHED)
+        thread = get_object_or_404(threads, pk=ids["thread"])
     services.subscription_set(
         user=request.user, essay=essay, paragraph=paragraph, thread=thread, level=level
     )

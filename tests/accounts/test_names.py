@@ -174,3 +174,11 @@ def test_comments_by_a_member_with_an_old_bad_name_show_it_cleaned(user, make_es
     assert comment.author_display == "Rea Der"
     profile = client.get(f"/members/{user.pk}/").content.decode()
     assert "\u202e" not in profile and "Rea Der" in profile
+
+
+@pytest.mark.parametrize(
+    "name", ["Mod\u034f One", "Mod One\ufe0f", "Mod\u17b4 One", "Mod\u180b One"]
+)
+def test_invisible_marks_are_refused_in_names_as_in_comments(name):
+    with pytest.raises(ValidationError, match="invisible"):
+        clean_display_name(name)

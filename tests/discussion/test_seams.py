@@ -198,3 +198,50 @@ def test_an_edit_does_not_write_back_a_status_a_moderator_changed(essay, user, m
     assert refusal.value.status == 409
     comment.refresh_from_db()
     assert comment.status == Comment.Status.REMOVED and comment.body == "Fine words."
+
+
+def test_a_reply_in_an_orphaned_thread_with_htmx_goes_to_the_threads_page(essay, user):
+    gamma = essay.paragraphs.get(position=2)
+    root = services.comment_post(author=user, essay=essay, body="About gamma.", paragraph=gamma)
+    essay_import(source=essay_source(*ESSAY[:2]))
+    client = Client()
+    client.force_login(user)
+    response = client.post(
+        f"/comments/{root.pk}/reply/", {"body": "Late reply."}, HTTP_HX_REQUEST="true"
+    )
+    reply = Comment.objects.get(body="Late reply.")
+    assert response.status_code == 204 and response["HX-Redirect"] == f"/comments/{reply.pk}/"
+    # The reply answers the same text as its thread, from the same revision.
+    assert (reply.anchor_status, reply.anchor_revision) == ("orphaned", 1)
+    assert "Late reply." in client.get(response["HX-Redirect"]).content.decode()
+
+
+def test_an_edit_held_for_review_says_why(essay, user):
+    from forum.moderation.models import WordRule
+
+    comment = services.comment_post(author=user, essay=essay, body="A fair point.")
+    WordRule.objects.create(word="scam", kind=WordRule.Kind.WATCHED)
+    client = Client()
+    client.force_login(user)
+    response = client.post(
+        f"/comments/{comment.pk}/edit/", {"body": "A fair point, or a scam."}, follow=True
+    )
+    assert "because it uses a word the moderators review" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "body", ["\u200b", "&#8203;", "\u2800", "\u3164", "[\u200b](https://e.example)"]
+)
+def test_a_comment_that_shows_nothing_is_refused(essay, user, body):
+    with pytest.raises(services.CommentRefused, match="no text to show"):
+        services.comment_post(author=user, essay=essay, body=body)
+
+
+def test_a_source_whose_slug_is_not_an_address_is_refused_with_400(essay, user):
+    user.user_permissions.add(Permission.objects.get(codename="change_essay"))
+    client = Client()
+    client.force_login(user)
+    source = essay.source.replace(f"slug: {essay.slug}", 'slug: "../../x"')
+    response = client.post(f"/essays/{essay.slug}/publish/", {"source": source})
+    assert response.status_code == 400
+    assert "The slug may hold only" in response.content.decode()

@@ -41,7 +41,7 @@ def test_undoing_a_hold_does_not_republish_a_comment_removed_since(user, moderat
     held = post(user, essay, "Held first.")  # a new account's first comment is held
     hold = Decision.objects.get(comment=held, action=Decision.Action.HOLD)
     services.comment_remove(actor=moderator, comment=held, reason_code="spam")
-    with pytest.raises(ModerationRefused, match="removed it") as refusal:
+    with pytest.raises(ModerationRefused, match="“removed” by") as refusal:
         services.decision_undo(actor=moderator, decision=hold)
     assert refusal.value.status == 409 and f"#{hold.pk + 1}" in refusal.value.message
     held.refresh_from_db()
@@ -231,7 +231,7 @@ def test_a_second_moderator_is_told_a_decision_was_just_made(
         services.comment_remove(
             actor=second_moderator, comment=held, reason_code="spam", seen_status="pending"
         )
-    assert refusal.value.status == 409 and "Mo Derator approved" in refusal.value.message
+    assert refusal.value.status == 409 and "“approved” by Mo Derator" in refusal.value.message
     held.refresh_from_db()
     assert held.status == Comment.Status.PUBLISHED
     # Through the page: the hidden field carries what the moderator saw.
@@ -281,3 +281,97 @@ def test_following_a_thread_that_is_not_published_is_refused(user, moderator, ve
     )
     assert response.status_code == 404
     assert not user.subscriptions.exists()
+
+
+def test_a_bulk_action_does_not_override_a_decision_made_since_the_queue_was_shown(
+    user, other_user, moderator, owner, essay
+):
+    first, second = post(user, essay, "Held one."), post(other_user, essay, "Held two.")
+    client = Client()
+    client.force_login(moderator)
+    queue = client.get("/moderation/?queue=pending").content.decode()
+    assert f'name="seen-{first.pk}" value="pending"' in queue
+    services.comment_remove(actor=owner, comment=first, reason_code="abuse")
+    response = client.post(
+        "/moderation/bulk/",
+        {
+            "comments": [first.pk, second.pk],
+            "action": "approve",
+            f"seen-{first.pk}": "pending",
+            f"seen-{second.pk}": "pending",
+        },
+    )
+    assert response.status_code == 409 and "Site Owner" in response.content.decode()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("removed", "pending")
+
+
+@pytest.mark.parametrize("bad", ["²", "١", "99999999999999999999999", "-1", " 1"])
+def test_ids_in_other_digits_or_out_of_range_answer_400(user, moderator, veteran, essay, bad):
+    comment = post(veteran, essay, "Somewhere.")
+    client = Client()
+    client.force_login(user)
+    for name in ("essay", "paragraph", "thread"):
+        data = {"essay": essay.pk, "level": "follow", name: bad}
+        assert client.post("/subscriptions/set/", data).status_code == 400, name
+    client.force_login(moderator)
+    reattach = f"/moderation/comments/{comment.pk}/reattach/"
+    assert client.post(reattach, {"paragraph": bad}).status_code == 400
+    bulk = {"comments": [bad], "action": "approve"}
+    assert client.post("/moderation/bulk/", bulk).status_code == 400
+    assert not user.subscriptions.exists()
+
+
+def test_undoing_a_suspension_of_a_deleted_account_is_refused_not_a_crash(veteran, moderator):
+    suspend = services.user_restrict(
+        actor=moderator, user=veteran, kind="suspension", length="7d", reason="x"
+    )
+    veteran.delete()
+    client = Client()
+    client.force_login(moderator)
+    response = client.post(f"/moderation/log/{suspend.pk}/undo/")
+    assert response.status_code == 409
+    assert "no longer exists" in response.content.decode()
+
+
+def test_the_admin_cannot_restrict_around_the_hierarchy(owner, moderator, staff):
+    from django.contrib.auth.models import Permission
+
+    staff.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__model="restriction", content_type__app_label="moderation"
+        )
+    )
+    client = Client()
+    client.force_login(staff)
+    response = client.post(
+        "/admin/moderation/restriction/add/",
+        {"user": owner.pk, "kind": "suspension", "created_by": staff.pk, "reason": "x"},
+    )
+    assert response.status_code == 403
+    assert not Restriction.objects.exists()
+
+
+def test_one_can_let_go_of_a_retired_paragraph_or_a_removed_thread(
+    user, moderator, veteran, make_essay
+):
+    from forum.subscriptions.services import subscription_set
+
+    essay = make_essay("Alpha.", "Beta, soon gone.")
+    beta = essay.paragraphs.get(position=1)
+    thread = post(veteran, essay, "A thread.")
+    subscription_set(user=user, essay=essay, paragraph=beta, level="follow")
+    subscription_set(user=user, essay=essay, thread=thread, level="follow")
+    essay_import(source=essay_source("Alpha."))
+    services.comment_remove(actor=moderator, comment=thread, reason_code="spam")
+    client = Client()
+    client.force_login(user)
+    for target in ({"paragraph": beta.pk}, {"thread": thread.pk}):
+        response = client.post("/subscriptions/set/", {"essay": essay.pk, "level": "", **target})
+        assert response.status_code == 302, target
+    assert not user.subscriptions.exists()
+    # Following them again is refused.
+    for target in ({"paragraph": beta.pk}, {"thread": thread.pk}):
+        data = {"essay": essay.pk, "level": "follow", **target}
+        assert client.post("/subscriptions/set/", data).status_code == 404, target

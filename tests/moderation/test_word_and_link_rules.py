@@ -105,3 +105,29 @@ def test_disguised_watched_words_hold_the_comment(veteran, essay):
     body = "A M\u0406R\u0410CLE   c\u200bure!"  # Cyrillic І and А
     assert hold_reasons(veteran, essay, body) == [HoldReason.WATCHED_WORD]
     assert post(veteran, essay, body).status == Comment.Status.PENDING
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "via\u034fgra",
+        "via\ufe0fgra",
+        "via\U000e0020gra",
+        "via\u180bgra",
+        "via\u17b4gra",
+        "via\u3164gra",
+        "ѵiagra",
+        "VİAGRA",
+        "vïagra",
+    ],
+)
+def test_more_disguises_of_a_blocked_word_are_refused(veteran, essay, body):
+    WordRule.objects.get_or_create(word="viagra", kind=WordRule.Kind.BLOCKED)
+    with pytest.raises(CommentRefused, match="viagra"):
+        discussion.comment_post(author=veteran, essay=essay, body=f"Cheap {body} here.")
+
+
+def test_a_link_title_is_not_kept(veteran, essay):
+    from forum.discussion.markup import render_comment
+
+    assert "title" not in render_comment('[x](https://a.example/ "hidden words")')
