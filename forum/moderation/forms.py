@@ -56,7 +56,10 @@ class RestrictForm(forms.Form):
         ],
     )
     reason = forms.CharField(
-        label=_("Reason (the author is told)"), max_length=1000, required=False
+        label=_("Public reason (the author is told)"), max_length=1000, required=False
+    )
+    note = forms.CharField(
+        label=_("Private note (moderators only)"), max_length=1000, required=False
     )
 
 

@@ -471,8 +471,11 @@ def thread_reattach(*, actor, comment: Comment, paragraph, reason: str = "") -> 
 
 
 @transaction.atomic
-def user_restrict(*, actor, user, kind: str, length: str = PERMANENT, reason: str = "") -> Decision:
-    """Suspend an author (1, 7 or 30 days, or until lifted) or always pre-moderate them."""
+def user_restrict(
+    *, actor, user, kind: str, length: str = PERMANENT, reason: str = "", note: str = ""
+) -> Decision:
+    """Suspend an author (1, 7 or 30 days, or until lifted) or always pre-moderate them.
+    `reason` is told to the author; `note` is for moderators only."""
     check_moderator(actor)
     check_may_restrict(actor, user)
     if kind not in Restriction.Kind.values:
@@ -502,6 +505,7 @@ def user_restrict(*, actor, user, kind: str, length: str = PERMANENT, reason: st
         subject_user=user,
         # The author is told why (the restriction's reason is shown to them).
         public_reason=reason.strip(),
+        reason=note.strip(),
         previous_state={"restriction": restriction.pk, "created": True},
     )
 

@@ -391,7 +391,11 @@ def author_lift(request, pk, kind):
     fallback = reverse("moderation:author", kwargs={"pk": author.pk})
     try:
         services.user_restriction_lift(
-            actor=request.user, user=author, kind=kind, reason=request.POST.get("reason", "")[:1000]
+            actor=request.user,
+            user=author,
+            kind=kind,
+            reason=request.POST.get("reason", "")[:1000],
+            public_reason=request.POST.get("public_reason", "")[:1000],
         )
     except CommentRefused as refusal:
         return _refused(request, refusal, fallback)

@@ -375,3 +375,25 @@ def test_one_can_let_go_of_a_retired_paragraph_or_a_removed_thread(
     for target in ({"paragraph": beta.pk}, {"thread": thread.pk}):
         data = {"essay": essay.pk, "level": "follow", **target}
         assert client.post("/subscriptions/set/", data).status_code == 404, target
+
+
+def test_restrictions_and_lifts_keep_the_public_reason_apart_from_the_private_note(
+    veteran, moderator
+):
+    client = Client()
+    client.force_login(moderator)
+    client.post(
+        f"/moderation/authors/{veteran.pk}/restrict/",
+        {"kind": "suspension", "length": "1d", "reason": "Flooding", "note": "PRIVATE-spa"},
+    )
+    client.post(
+        f"/moderation/authors/{veteran.pk}/lift/suspension/",
+        {"public_reason": "Served", "reason": "PRIVATE-lift"},
+    )
+    suspend, lift = Decision.objects.order_by("id")
+    assert (suspend.public_reason, suspend.reason) == ("Flooding", "PRIVATE-spa")
+    assert (lift.public_reason, lift.reason) == ("Served", "PRIVATE-lift")
+    author = Client()
+    author.force_login(veteran)
+    notices = author.get("/moderation/notices/").content.decode()
+    assert "Flooding" in notices and "Served" in notices and "PRIVATE-" not in notices
