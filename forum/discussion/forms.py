@@ -2,6 +2,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from .quotes import QUOTE_CONTEXT_SUBMITTED, QUOTE_MAX_LENGTH
+
 
 class CommentForm(forms.Form):
     body = forms.CharField(
@@ -19,14 +21,18 @@ class CommentForm(forms.Form):
     quote = forms.CharField(
         label=_("Quote (optional)"),
         required=False,
-        max_length=1000,
+        max_length=QUOTE_MAX_LENGTH,
         help_text=_(
             "The exact words of the paragraph you are answering; they are shown above your comment."
         ),
     )
     # Context around a passage chosen by selecting it (filled in by the page's script).
-    quote_prefix = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
-    quote_suffix = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    quote_prefix = forms.CharField(
+        required=False, max_length=QUOTE_CONTEXT_SUBMITTED, widget=forms.HiddenInput
+    )
+    quote_suffix = forms.CharField(
+        required=False, max_length=QUOTE_CONTEXT_SUBMITTED, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, field_id: str = "", **kwargs):
         super().__init__(*args, **kwargs)

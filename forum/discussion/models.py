@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from essays.models import Essay, Paragraph
 
+from .quotes import QUOTE_CONTEXT_STORED, QUOTE_MAX_LENGTH
+
 
 class CommentQuerySet(models.QuerySet):
     def published(self):
@@ -30,6 +32,13 @@ class CommentQuerySet(models.QuerySet):
 
 
 class Comment(models.Model):
+    class AnchorStatus(models.TextChoices):
+        """What a revision did to the paragraph a comment discusses."""
+
+        PLACED = "placed", _("placed")  # the paragraph's text is as it was
+        MOVED = "moved", _("moved")  # changed or moved: the comment shows the old text
+        ORPHANED = "orphaned", _("orphaned")  # retired: under "On earlier versions"
+
     class Status(models.TextChoices):
         PUBLISHED = "published", _("Published")
         PENDING = "pending", _("Awaiting review")
@@ -48,13 +57,13 @@ class Comment(models.Model):
     anchor_revision = models.PositiveIntegerField(_("essay revision when written"), default=1)
     anchor_status = models.CharField(
         max_length=10,
-        choices=[("placed", _("placed")), ("moved", _("moved")), ("orphaned", _("orphaned"))],
-        default="placed",
+        choices=AnchorStatus,
+        default=AnchorStatus.PLACED,
     )
     # An optional exact passage of the paragraph, with a little context on each side.
-    quote = models.CharField(_("quoted passage"), max_length=1000, blank=True)
-    quote_prefix = models.CharField(max_length=64, blank=True)
-    quote_suffix = models.CharField(max_length=64, blank=True)
+    quote = models.CharField(_("quoted passage"), max_length=QUOTE_MAX_LENGTH, blank=True)
+    quote_prefix = models.CharField(max_length=QUOTE_CONTEXT_STORED, blank=True)
+    quote_suffix = models.CharField(max_length=QUOTE_CONTEXT_STORED, blank=True)
     quote_lost = models.BooleanField(
         _("the passage no longer occurs in the paragraph"), default=False
     )
@@ -126,6 +135,36 @@ class Comment(models.Model):
         if self.imported:
             return self.author_name or _("An unnamed reader")
         return _("A former member")
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def is_removed(self) -> bool:
+        return self.status == self.Status.REMOVED
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.status == self.Status.DELETED
+
+    @property
+    def is_editable_by_author(self) -> bool:
+        """Its author may still edit or delete it (published or awaiting review)."""
+        return self.status in (self.Status.PUBLISHED, self.Status.PENDING)
+
+    @property
+    def shows_old_anchor_text(self) -> bool:
+        """A thread whose paragraph changed since shows the text it was written about."""
+        return (
+            self.anchor_status == self.AnchorStatus.MOVED
+            and bool(self.anchor_text)
+            and self.depth == 0
+        )
 
     @property
     def is_placeholder(self) -> bool:

@@ -1,6 +1,11 @@
 """Passages quoted from a paragraph: found by their exact text, told apart by context."""
 
-QUOTE_CONTEXT = 32  # characters kept on each side of a passage
+# The limits of a quoted passage, named once: the form, the model, the service and the
+# page's script (which reads them from data attributes) all use these.
+QUOTE_MAX_LENGTH = 1000  # characters a passage may have
+QUOTE_CONTEXT = 32  # characters of context kept on each side of a passage
+QUOTE_CONTEXT_STORED = 64  # the most context a comment stores (room for older, longer context)
+QUOTE_CONTEXT_SUBMITTED = 200  # the most context a form may send; the excess is ignored
 
 
 def locate_quote(text: str, quote: str, prefix: str = "", suffix: str = "") -> int | None:

@@ -20,7 +20,7 @@ from forum.ratelimits import RateLimited, consume
 
 from .markup import has_visible_text, normalize_body, render_comment
 from .models import Comment, CommentRevision
-from .quotes import context_around, locate_quote
+from .quotes import QUOTE_CONTEXT_STORED, QUOTE_MAX_LENGTH, context_around, locate_quote
 from .signals import comment_held, comment_published, comment_removed
 
 
@@ -223,7 +223,7 @@ def comment_post(
         # A reply belongs to its thread's anchor (moved, orphaned: it answers the same text).
         anchor_text=parent.anchor_text if parent else paragraph.text if paragraph else "",
         anchor_revision=parent.anchor_revision if parent else essay.revision,
-        anchor_status=parent.anchor_status if parent else "placed",
+        anchor_status=parent.anchor_status if parent else Comment.AnchorStatus.PLACED,
         quote=quote,
         quote_prefix=quote_prefix,
         quote_suffix=quote_suffix,
@@ -244,9 +244,14 @@ def _check_quote(paragraph, quote: str, prefix: str, suffix: str) -> tuple[str, 
         return "", "", ""
     if paragraph is None:
         raise CommentRefused(_("Only a paragraph's text can be quoted."))
-    if len(quote) > 1000:
-        raise CommentRefused(_("Quote at most 1,000 characters of the paragraph."))
-    start = locate_quote(paragraph.text, quote, prefix[-64:], suffix[:64])
+    if len(quote) > QUOTE_MAX_LENGTH:
+        raise CommentRefused(
+            _("Quote at most %(limit)s characters of the paragraph.")
+            % {"limit": f"{QUOTE_MAX_LENGTH:,}"}
+        )
+    start = locate_quote(
+        paragraph.text, quote, prefix[-QUOTE_CONTEXT_STORED:], suffix[:QUOTE_CONTEXT_STORED]
+    )
     if start is None:
         raise CommentRefused(
             _("The quoted passage is not in this paragraph: copy it exactly, or leave it empty.")
@@ -267,11 +272,11 @@ def comments_reanchor(*, essay, changed: set[int], moved: set[int], retired: set
     for comment in comments:
         paragraph = comment.paragraph
         if paragraph.pk in retired or not paragraph.is_live:
-            status = "orphaned"
+            status = Comment.AnchorStatus.ORPHANED
         elif comment.anchor_text != paragraph.text or paragraph.pk in moved:
-            status = "moved"
+            status = Comment.AnchorStatus.MOVED
         else:
-            status = "placed"
+            status = Comment.AnchorStatus.PLACED
         quote_lost = bool(comment.quote) and (
             not paragraph.is_live
             or locate_quote(

@@ -1,6 +1,9 @@
 """Events other apps may follow without this app knowing them (subscriptions, moderation).
 
-Both are sent after the transaction that caused them has committed.
+`comment_published`, `comment_removed` and `comment_moderated` are sent after the
+transaction that caused them has committed. `comment_held` is sent inside it, on purpose:
+moderation records the hold in its log in the same transaction, so a comment is never
+held without the decision that says why.
 """
 
 from django.dispatch import Signal

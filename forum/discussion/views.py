@@ -22,6 +22,7 @@ from . import services
 from .access import access_comment, access_comment_for_reply, can_read_text
 from .forms import CommentForm
 from .models import Comment
+from .quotes import QUOTE_CONTEXT
 from .services import CommentRefused
 from .threads import (
     THREAD_ORDERS,
@@ -147,6 +148,7 @@ def essay_detail(request, slug):
         "body_paragraphs": [p for p in paragraphs if p.kind != Paragraph.Kind.FOOTNOTE],
         "footnotes": [p for p in paragraphs if p.kind == Paragraph.Kind.FOOTNOTE],
         "orphaned": orphaned_threads(essay=essay, viewer=request.user),
+        "quote_context": QUOTE_CONTEXT,
         **_region_context(request, essay=essay),
     }
     return render(request, "discussion/essay_detail.html", context)

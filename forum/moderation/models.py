@@ -50,11 +50,6 @@ class Flag(models.Model):
         return f"Report on comment {self.comment_id}: {self.get_reason_display()}"
 
 
-class DecisionQuerySet(models.QuerySet):
-    def about_author(self, user):
-        return self.filter(models.Q(subject_user=user) | models.Q(comment__author=user))
-
-
 class Decision(models.Model):
     """One moderation step: the append-only audit log. Undoing is a new decision."""
 
@@ -108,8 +103,6 @@ class Decision(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="undone_by"
     )
     created = models.DateTimeField(default=timezone.now, db_index=True)
-
-    objects = DecisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -451,7 +451,7 @@ def thread_reattach(*, actor, comment: Comment, paragraph, reason: str = "") -> 
     state = {"comments": _thread_anchor_state(thread)}
     for c in thread:
         c.paragraph = paragraph
-        c.anchor_status = "placed"
+        c.anchor_status = Comment.AnchorStatus.PLACED
         c.anchor_text = paragraph.text
         c.quote_lost = (
             bool(c.quote)

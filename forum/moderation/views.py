@@ -8,9 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -20,6 +19,7 @@ from forum.discussion.access import can_read_text
 from forum.discussion.models import Comment
 from forum.discussion.services import CommentRefused
 from forum.ids import parse_id
+from forum.redirects import safe_next_url
 
 from . import services
 from .forms import DecisionForm, LogFilterForm, ReportForm, RestrictForm
@@ -46,18 +46,8 @@ def moderator_required(view):
     return wrapper
 
 
-def _back_url(request, fallback) -> str:
-    """The page the action came from, never off-site."""
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return resolve_url(fallback)
-
-
 def _back(request, fallback):
-    return redirect(_back_url(request, fallback))
+    return redirect(safe_next_url(request, fallback))
 
 
 def _refused(request, refusal, fallback):
@@ -66,7 +56,7 @@ def _refused(request, refusal, fallback):
     response = render(
         request,
         "discussion/refused.html",
-        {"message": refusal.message, "back_url": _back_url(request, fallback)},
+        {"message": refusal.message, "back_url": safe_next_url(request, fallback)},
         status=refusal.status,
     )
     if refusal.retry_after:

@@ -4,7 +4,6 @@ every interested reader and their emails happens in the worker, in batches."""
 import logging
 from datetime import timedelta
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -15,6 +14,7 @@ from django.utils import timezone
 from essays.models import Essay, Paragraph
 from forum.discussion.access import can_read_text
 from forum.discussion.models import Comment
+from forum.discussion.services import has_verified_email
 
 from .models import Notification, NotificationSettings, Subscription, UnsubscribeToken
 
@@ -209,10 +209,6 @@ def _schedule_emails(user_ids: list[int]) -> None:
         send_notification_email.using(run_after=due).enqueue(user_id, 1)
 
 
-def has_verified_address(user) -> bool:
-    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
-
-
 def pending_notifications(user):
     """What a reader has not been told yet. News of activity whose comment has since left
     the page is dropped: an email never carries a text its page no longer shows."""
@@ -295,7 +291,7 @@ def send_pending_email(user_id: int, *, digest: bool = False) -> int:
     preferences = settings_for(user)
     NotificationSettings.objects.filter(pk=preferences.pk).update(email_due_at=None)
     wanted = NotificationSettings.Email.DAILY if digest else NotificationSettings.Email.IMMEDIATELY
-    if preferences.email != wanted or not has_verified_address(user):
+    if preferences.email != wanted or not has_verified_email(user):
         return 0
     notifications = list(pending_notifications(user))
     if not notifications:

@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -11,6 +10,7 @@ from essays.models import Essay
 from forum.discussion.access import excerpt_for
 from forum.discussion.models import Comment
 from forum.ids import parse_id
+from forum.redirects import safe_next_url
 
 from . import services
 from .forms import NotificationSettingsForm
@@ -18,12 +18,7 @@ from .models import Notification, Subscription, UnsubscribeToken
 
 
 def _back(request, fallback):
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(fallback)
+    return redirect(safe_next_url(request, fallback))
 
 
 def _bad_request(request, message):

@@ -2,8 +2,12 @@
 (function () {
   "use strict";
 
-  var CONTEXT = 32; // characters of context kept around a quoted passage (as the server)
   var pendingQuote = null;
+
+  // Characters of context kept around a quoted passage: the server's number, from the page.
+  function contextLength(body) {
+    return Number(body.closest("[data-quote-context]").getAttribute("data-quote-context"));
+  }
 
   function countFor(key) {
     return document.getElementById("count-" + key);
@@ -41,8 +45,8 @@
       key: block.id.slice(2),
       block: block,
       quote: quote,
-      prefix: before.toString().slice(-CONTEXT),
-      suffix: after.toString().slice(0, CONTEXT),
+      prefix: before.toString().slice(-contextLength(body)),
+      suffix: after.toString().slice(0, contextLength(body)),
     };
   }
 

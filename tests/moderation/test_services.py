@@ -354,3 +354,31 @@ def test_a_moderator_reattaches_an_orphaned_thread_and_can_undo_it(veteran, mode
     for comment in (root, reply):
         comment.refresh_from_db()
         assert comment.paragraph == third and comment.anchor_status == "orphaned"
+
+
+@pytest.mark.parametrize(
+    ("until_days", "lifted"),
+    [(None, False), (1, False), (-1, False), (None, True), (1, True)],
+)
+def test_the_restriction_rule_in_force_is_the_tested_rule(veteran, moderator, until_days, lifted):
+    """`RestrictionQuerySet.active` (what the site asks) and `rules.restriction_is_active`
+    (what test_rules.py checks) must agree, or those tests assure nothing."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from forum.moderation import rules
+
+    now = timezone.now()
+    restriction = Restriction.objects.create(
+        user=veteran,
+        kind=Restriction.Kind.SUSPENSION,
+        until=None if until_days is None else now + timedelta(days=until_days),
+        lifted_at=now if lifted else None,
+        created_by=moderator,
+    )
+    in_force = Restriction.objects.active().filter(pk=restriction.pk).exists()
+    assert in_force == rules.restriction_is_active(
+        until=restriction.until, lifted_at=restriction.lifted_at, now=timezone.now()
+    )
+    assert in_force == restriction.is_active
