@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from forum.refusals import Refused
+
 from .models import Essay, EssayRevision, Paragraph, RevisionBlock
 from .reanchoring import New, Old, Plan, plan_revision
 from .rendering import Block, EssaySourceError, parse_essay
@@ -91,7 +93,7 @@ def essay_import(*, source: str, publish: bool = True) -> ImportResult:
 def essay_revise(*, editor, essay: Essay, source: str) -> ImportResult:
     """An editor publishes a revision of `essay` from the site (the command needs no editor)."""
     if not editor.has_perm("essays.change_essay"):
-        raise PermissionError("Only editors publish revisions.")
+        raise Refused("Only the site’s editors can publish a revision of an essay.", status=403)
     if parse_essay(source).slug != essay.slug:
         raise EssaySourceError("The source's slug names another essay.")
     return essay_import(source=source)

@@ -21,10 +21,10 @@ from django.urls import reverse
 from essays.services import essay_import
 from forum.discussion import services as discussion
 from forum.discussion.models import Comment, CommentRevision
-from forum.discussion.services import CommentRefused
 from forum.moderation import services as moderation
 from forum.moderation.models import Decision, Flag
-from forum.moderation.services import STATUS_LEFT_BY, ModerationRefused, latest_decision_on
+from forum.moderation.services import STATUS_LEFT_BY, latest_decision_on
+from forum.refusals import Refused
 from tests.conftest import essay_source, make_user
 
 needs_postgresql = pytest.mark.skipif(
@@ -53,7 +53,7 @@ class Outcome:
             raise self.error
         return self.value
 
-    def refusal(self, kind=CommentRefused) -> CommentRefused:
+    def refusal(self, kind=Refused) -> Refused:
         """The refusal the step answered with; anything else (or success) is re-raised."""
         if not isinstance(self.error, kind):
             self.get()
@@ -351,7 +351,7 @@ def check_one_decision_and_one_refusal(comment, outcomes) -> Decision:
     refused = [outcome for outcome in outcomes.values() if outcome.error is not None]
     assert len(made) == 1 and len(refused) == 1, outcomes
     decision = made[0].value
-    refusal = refused[0].refusal(ModerationRefused)
+    refusal = refused[0].refusal(Refused)
     assert refusal.status == 409
     assert "Another decision was just made" in refusal.message
     assert f"(decision #{decision.pk})" in refusal.message

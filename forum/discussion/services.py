@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from essays.models import Essay, Paragraph
-from forum.ratelimits import RateLimited, consume
+from forum.refusals import Refused, consume_or_refuse
 
 from .markup import has_visible_text, normalize_body, render_comment
 from .models import Comment, CommentRevision
@@ -29,44 +29,21 @@ def policy():
     return import_module(settings.DISCUSSION_POLICY)
 
 
-class CommentRefused(Exception):
-    """A reader's action cannot be done; `message` says why, `status` is the HTTP answer."""
-
-    def __init__(self, message: str, *, status: int = 400, retry_after: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.retry_after = retry_after
-
-
-def consume_or_refuse(scope: str, key: str, limits, message: str) -> None:
-    """Count one action against its rate limits; past them, a 429 refusal with Retry-After.
-    `message` may name the wait with %(seconds)s."""
-    try:
-        consume(scope, key, limits)
-    except RateLimited as limited:
-        raise CommentRefused(
-            message % {"seconds": limited.retry_after},
-            status=429,
-            retry_after=limited.retry_after,
-        ) from None
-
-
 def has_verified_email(user) -> bool:
     return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
 
 
 def check_can_comment(user) -> None:
-    """Raise CommentRefused unless `user` may write comments at all."""
+    """Raise Refused unless `user` may write comments at all."""
     if user is None or not user.is_authenticated:
-        raise CommentRefused(_("Log in to post. Your text is kept here."), status=403)
+        raise Refused(_("Log in to post. Your text is kept here."), status=403)
     if not user.is_active:
-        raise CommentRefused(_("This account cannot post."), status=403)
+        raise Refused(_("This account cannot post."), status=403)
     refusal = policy().posting_refusal(user)
     if refusal:
-        raise CommentRefused(refusal, status=403)
+        raise Refused(refusal, status=403)
     if not has_verified_email(user):
-        raise CommentRefused(
+        raise Refused(
             _(
                 "Confirm your email address before your first comment: follow the link we "
                 "sent to %(email)s, or ask for a new one from your account settings. "
@@ -80,9 +57,9 @@ def check_can_comment(user) -> None:
 def clean_body(body: str) -> str:
     body = normalize_body(body)
     if not body.strip():
-        raise CommentRefused(_("Your comment is empty. Write something before posting."))
+        raise Refused(_("Your comment is empty. Write something before posting."))
     if len(body) > settings.COMMENT_MAX_LENGTH:
-        raise CommentRefused(
+        raise Refused(
             _("Your comment is %(length)s characters long; the limit is %(limit)s.")
             % {"length": f"{len(body):,}", "limit": f"{settings.COMMENT_MAX_LENGTH:,}"}
         )
@@ -94,13 +71,13 @@ def render_body(body: str) -> tuple[str, str]:
     body = clean_body(body)
     blocked = policy().blocked_words(body)
     if blocked:
-        raise CommentRefused(
+        raise Refused(
             _("Your comment uses words this site does not publish: %(words)s. Your text is kept.")
             % {"words": ", ".join(blocked)}
         )
     html = render_comment(body)
     if not has_visible_text(html):
-        raise CommentRefused(_("Your comment has no text to show. Write something readable."))
+        raise Refused(_("Your comment has no text to show. Write something readable."))
     return body, html
 
 
@@ -178,7 +155,7 @@ def comment_post(
     get_user_model().objects.select_for_update().filter(pk=author.pk).first()
     # Ask the database, not the object the caller holds: a moderator may just have closed it.
     if not Essay.objects.filter(pk=essay.pk, comments_open=True).exists():
-        raise CommentRefused(_("Comments are closed on this essay."), status=403)
+        raise Refused(_("Comments are closed on this essay."), status=403)
     if parent is not None:
         # Read the parent afresh, locked: it may have been deleted since the form was shown.
         parent = (
@@ -187,18 +164,18 @@ def comment_post(
             .get(pk=parent.pk)
         )
         if parent.essay_id != essay.pk:
-            raise CommentRefused(_("That comment belongs to another essay."), status=400)
+            raise Refused(_("That comment belongs to another essay."), status=400)
         if parent.status != Comment.Status.PUBLISHED:
-            raise CommentRefused(_("That comment is no longer there to reply to."), status=409)
+            raise Refused(_("That comment is no longer there to reply to."), status=409)
         root = Comment.objects.get(pk=parent.root_id) if parent.root_id else parent
         if root.locked_at is not None:
-            raise CommentRefused(_("This thread is locked: it takes no new replies."), status=403)
+            raise Refused(_("This thread is locked: it takes no new replies."), status=403)
         paragraph = parent.paragraph
     if paragraph is not None:
         if paragraph.essay_id != essay.pk:
-            raise CommentRefused(_("That paragraph belongs to another essay."), status=400)
+            raise Refused(_("That paragraph belongs to another essay."), status=400)
         if parent is None and (not paragraph.is_live or not paragraph.is_commentable):
-            raise CommentRefused(_("That part of the essay cannot be discussed."), status=400)
+            raise Refused(_("That part of the essay cannot be discussed."), status=400)
     quote, quote_prefix, quote_suffix = _check_quote(
         paragraph, quote.strip(), quote_prefix, quote_suffix
     )
@@ -243,9 +220,9 @@ def _check_quote(paragraph, quote: str, prefix: str, suffix: str) -> tuple[str, 
     if not quote:
         return "", "", ""
     if paragraph is None:
-        raise CommentRefused(_("Only a paragraph's text can be quoted."))
+        raise Refused(_("Only a paragraph's text can be quoted."))
     if len(quote) > QUOTE_MAX_LENGTH:
-        raise CommentRefused(
+        raise Refused(
             _("Quote at most %(limit)s characters of the paragraph.")
             % {"limit": f"{QUOTE_MAX_LENGTH:,}"}
         )
@@ -253,7 +230,7 @@ def _check_quote(paragraph, quote: str, prefix: str, suffix: str) -> tuple[str, 
         paragraph.text, quote, prefix[-QUOTE_CONTEXT_STORED:], suffix[:QUOTE_CONTEXT_STORED]
     )
     if start is None:
-        raise CommentRefused(
+        raise Refused(
             _("The quoted passage is not in this paragraph: copy it exactly, or leave it empty.")
         )
     prefix, suffix = context_around(paragraph.text, start, quote)
@@ -297,7 +274,7 @@ def on_essay_revised(sender, essay, revision, changed, moved, retired, **kwargs)
 
 
 def access_comment_for_edit(*, user, comment_id: int, lock: bool = False) -> Comment:
-    """Load a comment its author may change; 404 if absent, CommentRefused if not theirs.
+    """Load a comment its author may change; 404 if absent, Refused if not theirs.
 
     Services pass `lock`: the row is locked and read afresh, so a moderator's decision made
     a moment ago is seen (and never overwritten with a stale status)."""
@@ -307,15 +284,15 @@ def access_comment_for_edit(*, user, comment_id: int, lock: bool = False) -> Com
     # Nothing on an essay taken back to draft is changed (or shown) outside moderation.
     comment = get_object_or_404(comments, pk=comment_id, essay__in=Essay.objects.published())
     if not user.is_authenticated or comment.author_id != user.pk:
-        raise CommentRefused(_("Only its author can change this comment."), status=403)
+        raise Refused(_("Only its author can change this comment."), status=403)
     if comment.status == Comment.Status.DELETED:
-        raise CommentRefused(_("This comment has been deleted."), status=409)
+        raise Refused(_("This comment has been deleted."), status=409)
     if comment.status == Comment.Status.REMOVED:
-        raise CommentRefused(
+        raise Refused(
             _("A moderator removed this comment; it can no longer be changed."), status=409
         )
     if comment.status == Comment.Status.HIDDEN:
-        raise CommentRefused(_("This comment is waiting for a moderator."), status=409)
+        raise Refused(_("This comment is waiting for a moderator."), status=409)
     return comment
 
 

@@ -17,13 +17,13 @@ from essays.models import Essay, Paragraph
 from essays.rendering import EssaySourceError
 from essays.services import essay_revise, preview_revision
 from forum.ratelimits import client_address
+from forum.refusals import Refused
 
 from . import services
 from .access import access_comment, access_comment_for_reply, can_read_text
 from .forms import CommentForm
 from .models import Comment
 from .quotes import QUOTE_CONTEXT
-from .services import CommentRefused
 from .threads import (
     THREAD_ORDERS,
     comment_counts_by_paragraph,
@@ -268,7 +268,7 @@ def _compose(request, *, essay, paragraph=None, parent=None):
         body = form.cleaned_data["body"]
         try:
             if parent is not None and parent.status != Comment.Status.PUBLISHED:
-                raise CommentRefused(
+                raise Refused(
                     _("That comment is no longer there to reply to. Your text is kept here."),
                     status=409,
                 )
@@ -306,7 +306,7 @@ def _compose(request, *, essay, paragraph=None, parent=None):
                     )
                 messages.info(request, _posted_message(comment))
                 return redirect(comment.get_absolute_url())
-        except CommentRefused as refusal:
+        except Refused as refusal:
             if refusal.status in (403, 429):
                 _stash_draft(request, draft_key, body)
             form.add_error(None, refusal.message)
@@ -404,21 +404,9 @@ def comment_permalink(request, pk):
     return render(request, "discussion/comment_context.html", context)
 
 
-def _refusal_page(request, refusal, comment=None):
-    return render(
-        request,
-        "discussion/refused.html",
-        {"message": refusal.message, "comment": comment},
-        status=refusal.status,
-    )
-
-
 @login_required
 def comment_edit(request, pk):
-    try:
-        comment = services.access_comment_for_edit(user=request.user, comment_id=pk)
-    except CommentRefused as refusal:
-        return _refusal_page(request, refusal)
+    comment = services.access_comment_for_edit(user=request.user, comment_id=pk)
     form = CommentForm(
         request.POST if request.method == "POST" else None,
         initial={"body": comment.body},
@@ -439,7 +427,7 @@ def comment_edit(request, pk):
                 if comment.status == Comment.Status.PENDING:
                     messages.info(request, _posted_message(comment))
                 return redirect(comment.get_absolute_url())
-        except CommentRefused as refusal:
+        except Refused as refusal:
             form.add_error(None, refusal.message)
             status = refusal.status
             retry_after = refusal.retry_after
@@ -451,10 +439,7 @@ def comment_edit(request, pk):
 
 @login_required
 def comment_delete(request, pk):
-    try:
-        comment = services.access_comment_for_edit(user=request.user, comment_id=pk)
-    except CommentRefused as refusal:
-        return _refusal_page(request, refusal)
+    comment = services.access_comment_for_edit(user=request.user, comment_id=pk)
     if request.method == "POST":
         services.comment_delete(comment=comment, actor=request.user)
         return redirect(comment.get_absolute_url())
@@ -471,7 +456,7 @@ def comment_preview(request):
             preview_html = services.comment_preview(
                 body=form.cleaned_data["body"], client=_preview_client(request)
             )
-        except CommentRefused as refusal:
+        except Refused as refusal:
             message, status, retry_after = refusal.message, refusal.status, refusal.retry_after
     else:
         message, status = _("Write something to preview."), 400

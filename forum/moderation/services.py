@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from essays.models import Essay, Paragraph
 from forum.discussion.models import Comment
 from forum.discussion.quotes import locate_quote
-from forum.discussion.services import CommentRefused, check_can_comment, consume_or_refuse
+from forum.discussion.services import check_can_comment
 from forum.discussion.signals import comment_moderated, comment_published, comment_removed
+from forum.refusals import Refused, consume_or_refuse
 
 from . import rules
 from .models import MODERATORS_GROUP, Decision, Flag, ReasonCode, Restriction
@@ -40,13 +41,9 @@ def ensure_moderators_group(sender, **kwargs) -> None:
     moderators_group()
 
 
-class ModerationRefused(CommentRefused):
-    """A moderation step that cannot be done; same shape as a refused comment."""
-
-
 def check_moderator(actor) -> None:
     if not is_moderator(actor, fresh=True):
-        raise ModerationRefused(_("Only moderators can do this."), status=403)
+        raise Refused(_("Only moderators can do this."), status=403)
 
 
 def check_may_restrict(actor, user) -> None:
@@ -54,14 +51,12 @@ def check_may_restrict(actor, user) -> None:
     restricts (or lifts a restriction of) a moderator or a member of staff; nobody acts on
     their own account."""
     if user.pk == actor.pk:
-        raise ModerationRefused(
-            _("You cannot restrict yourself or lift your own restriction."), status=403
-        )
+        raise Refused(_("You cannot restrict yourself or lift your own restriction."), status=403)
     if user.is_superuser:
-        raise ModerationRefused(_("The site owner’s account cannot be restricted."), status=403)
+        raise Refused(_("The site owner’s account cannot be restricted."), status=403)
     holds_office = user.is_staff or user.has_perm("moderation.moderate")
     if holds_office and not actor.is_superuser:
-        raise ModerationRefused(
+        raise Refused(
             _("Only the site owner can restrict a moderator or a member of staff."), status=403
         )
 
@@ -102,7 +97,7 @@ def check_status_unchanged(comment: Comment, seen_status: str | None) -> None:
     """Refuse to act on a comment whose status changed since the moderator saw it: a second
     moderator deciding at the same moment is told, rather than silently overriding."""
     if seen_status and comment.status != seen_status:
-        raise ModerationRefused(
+        raise Refused(
             _(
                 "Another decision was just made about this comment: %(decision)s. It is now "
                 "“%(status)s”. Look again before acting."
@@ -188,18 +183,16 @@ def flag_create(*, reporter, comment: Comment, reason: str, note: str = "") -> F
     who saw it published are recorded and thanked, not told it does not exist."""
     check_can_comment(reporter)
     if reason not in ReasonCode.values:
-        raise ModerationRefused(_("Choose a reason for your report."))
+        raise Refused(_("Choose a reason for your report."))
     if reason == ReasonCode.OTHER and not note.strip():
-        raise ModerationRefused(_("Say in a few words what is wrong with this comment."))
+        raise Refused(_("Say in a few words what is wrong with this comment."))
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if comment.status not in (Comment.Status.PUBLISHED, Comment.Status.HIDDEN):
-        raise ModerationRefused(
-            _("This comment is not published; there is nothing to report."), status=409
-        )
+        raise Refused(_("This comment is not published; there is nothing to report."), status=409)
     if comment.author_id == reporter.pk:
-        raise ModerationRefused(_("You cannot report your own comment."), status=403)
+        raise Refused(_("You cannot report your own comment."), status=403)
     if Flag.objects.filter(comment=comment, reporter=reporter).exists():
-        raise ModerationRefused(_("You have already reported this comment. Thank you."), status=409)
+        raise Refused(_("You have already reported this comment. Thank you."), status=409)
     consume_or_refuse(
         "report",
         str(reporter.pk),
@@ -284,7 +277,7 @@ def _lock_comment_for_decision(comment: Comment, seen_status: str | None) -> Com
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if comment.status == Comment.Status.DELETED:
         # An author's deletion is final: no moderator action republishes it.
-        raise ModerationRefused(_("Its author has already deleted this comment."), status=409)
+        raise Refused(_("Its author has already deleted this comment."), status=409)
     check_status_unchanged(comment, seen_status)
     return comment
 
@@ -326,10 +319,10 @@ def comment_remove(
     """Remove a comment: readers see "removed by a moderator" with the public reason."""
     check_moderator(actor)
     if reason_code not in ReasonCode.values:
-        raise ModerationRefused(_("Choose the public reason for the removal."))
+        raise Refused(_("Choose the public reason for the removal."))
     comment = _lock_comment_for_decision(comment, seen_status)
     if comment.status == Comment.Status.REMOVED:
-        raise ModerationRefused(_("This comment is already removed."), status=409)
+        raise Refused(_("This comment is already removed."), status=409)
     return _set_comment_status(
         actor=actor,
         comment=comment,
@@ -356,7 +349,7 @@ def comment_restore(
     check_moderator(actor)
     comment = _lock_comment_for_decision(comment, seen_status)
     if comment.status != Comment.Status.REMOVED:
-        raise ModerationRefused(_("Only a removed comment can be restored."), status=409)
+        raise Refused(_("Only a removed comment can be restored."), status=409)
     return _set_comment_status(
         actor=actor,
         comment=comment,
@@ -382,10 +375,10 @@ def comments_decide_in_bulk(
     its author, decided by someone else meanwhile), none is, and the refusal names it."""
     check_moderator(actor)
     if action not in ("approve", "remove"):
-        raise ModerationRefused(_("Choose approve or remove."))
+        raise Refused(_("Choose approve or remove."))
     comments = list(Comment.objects.filter(pk__in=comment_ids).order_by("pk"))
     if not comments:
-        raise ModerationRefused(_("Choose at least one comment."))
+        raise Refused(_("Choose at least one comment."))
     seen_statuses = seen_statuses or {}
     for comment in comments:
         seen = seen_statuses.get(comment.pk)
@@ -400,8 +393,8 @@ def comments_decide_in_bulk(
                     reason=reason,
                     seen_status=seen,
                 )
-        except ModerationRefused as refusal:
-            raise ModerationRefused(
+        except Refused as refusal:
+            raise Refused(
                 _("Nothing was done: comment #%(pk)s: %(message)s")
                 % {"pk": comment.pk, "message": refusal.message},
                 status=refusal.status,
@@ -416,7 +409,7 @@ def thread_lock_set(*, actor, comment: Comment, locked: bool, reason: str = "") 
     root = Comment.objects.select_for_update().get(pk=comment.thread_root_id)
     state = {"locked_at": root.locked_at.isoformat() if root.locked_at else None}
     if locked == (root.locked_at is not None):
-        raise ModerationRefused(_("The thread is already so."), status=409)
+        raise Refused(_("The thread is already so."), status=409)
     root.locked_at = timezone.now() if locked else None
     root.save(update_fields=["locked_at"])
     action = Decision.Action.LOCK if locked else Decision.Action.UNLOCK
@@ -429,7 +422,7 @@ def essay_comments_set(*, actor, essay: Essay, open_: bool, reason: str = "") ->
     check_moderator(actor)
     essay = Essay.objects.select_for_update().get(pk=essay.pk)
     if essay.comments_open == open_:
-        raise ModerationRefused(_("Comments on this essay are already so."), status=409)
+        raise Refused(_("Comments on this essay are already so."), status=409)
     state = {"comments_open": essay.comments_open}
     essay.comments_open = open_
     essay.save(update_fields=["comments_open"])
@@ -444,7 +437,7 @@ def thread_reattach(*, actor, comment: Comment, paragraph, reason: str = "") -> 
     root = Comment.objects.select_for_update().get(pk=comment.thread_root_id)
     paragraph = Paragraph.objects.get(pk=paragraph.pk)  # its state now, not as it was passed
     if paragraph.essay_id != root.essay_id or not paragraph.is_live or not paragraph.is_commentable:
-        raise ModerationRefused(_("Choose a live paragraph of the same essay."))
+        raise Refused(_("Choose a live paragraph of the same essay."))
     thread = list(
         Comment.objects.select_for_update().filter(models.Q(pk=root.pk) | models.Q(root=root))
     )
@@ -479,18 +472,16 @@ def user_restrict(
     check_moderator(actor)
     check_may_restrict(actor, user)
     if kind not in Restriction.Kind.values:
-        raise ModerationRefused(_("Choose a restriction."))
+        raise Refused(_("Choose a restriction."))
     if kind == Restriction.Kind.SUSPENSION and not reason.strip():
-        raise ModerationRefused(_("Say why: the author is told."))
+        raise Refused(_("Say why: the author is told."))
     if length != PERMANENT and length not in SUSPENSION_LENGTHS:
-        raise ModerationRefused(_("Choose how long."))
+        raise Refused(_("Choose how long."))
     until = None if length == PERMANENT else timezone.now() + SUSPENSION_LENGTHS[length]
     if kind == Restriction.Kind.PREMODERATION:
         until = None
     if user.restrictions.active().filter(kind=kind).exists():
-        raise ModerationRefused(
-            _("The author is already so restricted; lift it first."), status=409
-        )
+        raise Refused(_("The author is already so restricted; lift it first."), status=409)
     restriction = Restriction.objects.create(
         user=user, kind=kind, until=until, reason=reason.strip(), created_by=actor
     )
@@ -518,7 +509,7 @@ def user_restriction_lift(
     check_may_restrict(actor, user)
     active = list(user.restrictions.select_for_update().active().filter(kind=kind))
     if not active:
-        raise ModerationRefused(_("There is nothing to lift."), status=409)
+        raise Refused(_("There is nothing to lift."), status=409)
     now = timezone.now()
     for restriction in active:
         restriction.lifted_at = now
@@ -577,7 +568,7 @@ def _refuse_undo(decision: Decision, what_changed: str):
     since = later_decision(decision)
     if since is not None:
         what_changed = _("%(decision)s since") % {"decision": _decision_words(since)}
-    raise ModerationRefused(
+    raise Refused(
         _("This decision can no longer be undone: %(change)s. Undo that first, or act anew.")
         % {"change": what_changed},
         status=409,
@@ -601,11 +592,9 @@ def decision_undo(
     check_moderator(actor)
     decision = Decision.objects.select_for_update().get(pk=decision.pk)
     if decision.action == Decision.Action.UNDO:
-        raise ModerationRefused(
-            _("Undo the original decision's effect by acting again."), status=409
-        )
+        raise Refused(_("Undo the original decision's effect by acting again."), status=409)
     if hasattr(decision, "undone_by"):
-        raise ModerationRefused(_("This decision has already been undone."), status=409)
+        raise Refused(_("This decision has already been undone."), status=409)
     if later_decision(decision) is not None:
         _refuse_undo(decision, "")
     state = decision.previous_state
@@ -613,7 +602,7 @@ def decision_undo(
     if action in STATUS_LEFT_BY:
         comment = Comment.objects.select_for_update().get(pk=decision.comment_id)
         if comment.status == Comment.Status.DELETED:
-            raise ModerationRefused(
+            raise Refused(
                 _("Its author has deleted this comment since; a deletion is final."), status=409
             )
         if comment.status != STATUS_LEFT_BY[action]:
@@ -648,9 +637,7 @@ def decision_undo(
             Restriction.objects.select_for_update().filter(pk=state["restriction"]).first()
         )
         if restriction is None:
-            raise ModerationRefused(
-                _("The account this restriction was on no longer exists."), status=409
-            )
+            raise Refused(_("The account this restriction was on no longer exists."), status=409)
         if not restriction.is_active:
             _refuse_undo(decision, _("the restriction has ended or was lifted"))
         undo_state = {"lifted_at": None}
@@ -671,7 +658,7 @@ def decision_undo(
     elif action == Decision.Action.REATTACH:
         undo_state = _undo_reattach(decision)
     else:
-        raise ModerationRefused(_("This decision cannot be undone."), status=409)
+        raise Refused(_("This decision cannot be undone."), status=409)
     return Decision.objects.create(
         actor=actor,
         action=Decision.Action.UNDO,

@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 from essays.models import Essay, Paragraph
 from forum.discussion.access import can_read_text
 from forum.discussion.models import Comment
-from forum.discussion.services import CommentRefused
 from forum.ids import parse_id
 from forum.redirects import safe_next_url
+from forum.refusals import Refused, refusal_response
 
 from . import services
 from .forms import DecisionForm, LogFilterForm, ReportForm, RestrictForm
@@ -53,15 +53,7 @@ def _back(request, fallback):
 def _refused(request, refusal, fallback):
     """A refused step answers with its own status (403, 409, ...) and says why, with the
     way back; nothing was changed."""
-    response = render(
-        request,
-        "discussion/refused.html",
-        {"message": refusal.message, "back_url": safe_next_url(request, fallback)},
-        status=refusal.status,
-    )
-    if refusal.retry_after:
-        response["Retry-After"] = str(refusal.retry_after)
-    return response
+    return refusal_response(request, refusal, back_url=safe_next_url(request, fallback))
 
 
 # Reports (any verified reader) ------------------------------------------------------------
@@ -87,7 +79,7 @@ def report(request, pk):
                     reason=form.cleaned_data["reason"],
                     note=form.cleaned_data["note"],
                 )
-            except CommentRefused as refusal:
+            except Refused as refusal:
                 form.add_error(None, refusal.message)
                 status = refusal.status
             else:
@@ -190,12 +182,10 @@ def bulk(request):
     form = DecisionForm(request.POST)
     ids = [parse_id(pk) for pk in request.POST.getlist("comments")]
     if None in ids:
-        return _refused(request, CommentRefused(_("Those are not comments.")), "moderation:index")
+        return _refused(request, Refused(_("Those are not comments.")), "moderation:index")
     action = request.POST.get("action")
     if not ids or action not in ("approve", "remove") or not form.is_valid():
-        refusal = CommentRefused(
-            _("Choose comments and an action (a removal needs a public reason).")
-        )
+        refusal = Refused(_("Choose comments and an action (a removal needs a public reason)."))
         return _refused(request, refusal, "moderation:index")
     try:
         done = services.comments_decide_in_bulk(
@@ -208,7 +198,7 @@ def bulk(request):
             reason_code=form.cleaned_data["reason_code"],
             reason=form.cleaned_data["reason"],
         )
-    except CommentRefused as refusal:
+    except Refused as refusal:
         return _refused(request, refusal, "moderation:index")
     messages.success(request, _("%(count)s comments done.") % {"count": done})
     return _back(request, "moderation:index")
@@ -277,10 +267,10 @@ def comment_action(request, pk, action):
     form = DecisionForm(request.POST)
     fallback = reverse("moderation:comment", kwargs={"pk": comment.pk})
     if not form.is_valid():
-        return _refused(request, CommentRefused(_("The reason is too long.")), fallback)
+        return _refused(request, Refused(_("The reason is too long.")), fallback)
     try:
         decision = COMMENT_ACTIONS[action](request.user, comment, form.cleaned_data)
-    except CommentRefused as refusal:
+    except Refused as refusal:
         return _refused(request, refusal, fallback)
     messages.success(request, _("Done: %(action)s.") % {"action": decision.get_action_display()})
     return _back(request, fallback)
@@ -293,7 +283,7 @@ def thread_reattach(request, pk):
     fallback = reverse("moderation:comment", kwargs={"pk": comment.pk})
     paragraph_id = parse_id(request.POST.get("paragraph"))
     if paragraph_id is None:
-        refusal = CommentRefused(_("Choose the paragraph to attach the thread to."), status=400)
+        refusal = Refused(_("Choose the paragraph to attach the thread to."), status=400)
         return _refused(request, refusal, fallback)
     paragraph = get_object_or_404(Paragraph, pk=paragraph_id)
     try:
@@ -303,7 +293,7 @@ def thread_reattach(request, pk):
             paragraph=paragraph,
             reason=request.POST.get("reason", "")[:1000],
         )
-    except CommentRefused as refusal:
+    except Refused as refusal:
         return _refused(request, refusal, fallback)
     messages.success(request, _("The thread now sits on the chosen paragraph."))
     return _back(request, fallback)
@@ -324,7 +314,7 @@ def essay_action(request, pk, action):
             open_=action == "reopen",
             reason=form.cleaned_data.get("reason", ""),
         )
-    except CommentRefused as refusal:
+    except Refused as refusal:
         return _refused(request, refusal, "moderation:index")
     messages.success(
         request,
@@ -362,11 +352,11 @@ def author_restrict(request, pk):
     form = RestrictForm(request.POST)
     fallback = reverse("moderation:author", kwargs={"pk": author.pk})
     if not form.is_valid():
-        refusal = CommentRefused(_("Choose a restriction and its length."))
+        refusal = Refused(_("Choose a restriction and its length."))
         return _refused(request, refusal, fallback)
     try:
         services.user_restrict(actor=request.user, user=author, **form.cleaned_data)
-    except CommentRefused as refusal:
+    except Refused as refusal:
         return _refused(request, refusal, fallback)
     messages.success(request, _("The restriction is in place."))
     return _back(request, fallback)
@@ -387,7 +377,7 @@ def author_lift(request, pk, kind):
             reason=request.POST.get("reason", "")[:1000],
             public_reason=request.POST.get("public_reason", "")[:1000],
         )
-    except CommentRefused as refusal:
+    except Refused as refusal:
         return _refused(request, refusal, fallback)
     messages.success(request, _("Lifted."))
     return _back(request, fallback)
@@ -432,7 +422,7 @@ def undo(request, pk):
             reason=request.POST.get("reason", "")[:1000],
             public_reason=request.POST.get("public_reason", "")[:1000],
         )
-    except CommentRefused as refusal:
+    except Refused as refusal:
         return _refused(request, refusal, "moderation:log")
     messages.success(request, _("Undone: %(action)s.") % {"action": decision.get_action_display()})
     return _back(request, "moderation:log")

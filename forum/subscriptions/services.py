@@ -10,11 +10,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from essays.models import Essay, Paragraph
 from forum.discussion.access import can_read_text
 from forum.discussion.models import Comment
 from forum.discussion.services import has_verified_email
+from forum.refusals import Refused
 
 from .models import Notification, NotificationSettings, Subscription, UnsubscribeToken
 
@@ -60,15 +62,15 @@ def subscription_set(
 ) -> Subscription | None:
     """Follow, mute, or (level None) go back to the default for one target."""
     if not user.is_authenticated:
-        raise PermissionError("Log in to follow.")
+        raise Refused(_("Log in to follow."), status=403)
     if paragraph is not None and paragraph.essay_id != essay.pk:
-        raise ValueError("That paragraph belongs to another essay.")
+        raise Refused(_("That paragraph belongs to another essay."))
     if thread is not None:
         if thread.essay_id != essay.pk or thread.parent_id is not None:
-            raise ValueError("Threads are followed by their first comment, on this essay.")
+            raise Refused(_("Threads are followed by their first comment, on this essay."))
         paragraph = None
     if level not in (None, Level.FOLLOW, Level.MUTE):
-        raise ValueError("Unknown level.")
+        raise Refused(_("Choose follow, mute, or neither."))
     target = {"user": user, "essay": essay, "paragraph": paragraph, "thread": thread}
     if level is None:
         Subscription.objects.filter(**target).delete()

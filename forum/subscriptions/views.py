@@ -11,6 +11,7 @@ from forum.discussion.access import excerpt_for
 from forum.discussion.models import Comment
 from forum.ids import parse_id
 from forum.redirects import safe_next_url
+from forum.refusals import Refused
 
 from . import services
 from .forms import NotificationSettingsForm
@@ -19,10 +20,6 @@ from .models import Notification, Subscription, UnsubscribeToken
 
 def _back(request, fallback):
     return redirect(safe_next_url(request, fallback))
-
-
-def _bad_request(request, message):
-    return render(request, "discussion/refused.html", {"message": message}, status=400)
 
 
 @login_required
@@ -34,14 +31,14 @@ def subscription_set(request):
         value = request.POST.get(name, "")
         ids[name] = parse_id(value)
         if value and ids[name] is None:
-            return _bad_request(request, _("That is not something you can follow."))
+            raise Refused(_("That is not something you can follow."))
     level = request.POST.get("level") or None
     if ids["essay"] is None or level not in (
         None,
         Subscription.Level.FOLLOW,
         Subscription.Level.MUTE,
     ):
-        return _bad_request(request, _("Choose an essay, a paragraph or a thread, and a level."))
+        raise Refused(_("Choose an essay, a paragraph or a thread, and a level."))
     essay = get_object_or_404(Essay.objects.published(), pk=ids["essay"])
     paragraph = thread = None
     # Only what readers can see now can be followed; what a revision retired or a moderator

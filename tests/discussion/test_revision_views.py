@@ -6,6 +6,7 @@ from django.contrib.auth.models import Permission
 from essays.services import essay_import
 from forum.discussion import services
 from forum.discussion.models import Comment
+from forum.refusals import Refused
 from tests.conftest import essay_source, make_user
 
 
@@ -136,7 +137,7 @@ def test_the_service_itself_refuses_non_editors_and_other_essays(essay, user, ed
     from essays.rendering import EssaySourceError
     from essays.services import essay_revise
 
-    with pytest.raises(PermissionError):
+    with pytest.raises(Refused):
         essay_revise(editor=user, essay=essay, source=essay_source("Changed."))
     with pytest.raises(EssaySourceError):
         essay_revise(editor=editor, essay=essay, source=essay_source("X.", slug="elsewhere"))

@@ -193,7 +193,7 @@ def test_an_edit_does_not_write_back_a_status_a_moderator_changed(essay, user, m
     comment = services.comment_post(author=user, essay=essay, body="Fine words.")
     stale = Comment.objects.get(pk=comment.pk)  # what the author's edit page loaded
     moderation.comment_remove(actor=moderator, comment=comment, reason_code="abuse")
-    with pytest.raises(services.CommentRefused) as refusal:
+    with pytest.raises(services.Refused) as refusal:
         services.comment_edit(comment=stale, editor=user, body="Edited words.")
     assert refusal.value.status == 409
     comment.refresh_from_db()
@@ -233,7 +233,7 @@ def test_an_edit_held_for_review_says_why(essay, user):
     "body", ["\u200b", "&#8203;", "\u2800", "\u3164", "[\u200b](https://e.example)"]
 )
 def test_a_comment_that_shows_nothing_is_refused(essay, user, body):
-    with pytest.raises(services.CommentRefused, match="no text to show"):
+    with pytest.raises(services.Refused, match="no text to show"):
         services.comment_post(author=user, essay=essay, body=body)
 
 

@@ -2,8 +2,8 @@ import pytest
 
 from forum.discussion import services
 from forum.discussion.models import Comment, CommentRevision
-from forum.discussion.services import CommentRefused
 from forum.discussion.signals import comment_published, comment_removed
+from forum.refusals import Refused
 from tests.conftest import make_user
 
 
@@ -47,7 +47,7 @@ def test_a_reply_ignores_a_paragraph_other_than_its_parents(user, essay, paragra
     [("", "empty"), ("   \n\t ", "empty"), ("x" * 10_001, "10,001 characters long")],
 )
 def test_empty_and_overlong_bodies_are_refused(user, essay, body, message):
-    with pytest.raises(CommentRefused, match=message) as refusal:
+    with pytest.raises(Refused, match=message) as refusal:
         post(user, essay, body)
     assert refusal.value.status == 400
     assert not Comment.objects.exists()
@@ -60,7 +60,7 @@ def test_a_body_of_exactly_the_limit_is_accepted(user, essay):
 def test_closed_essays_refuse_comments(user, essay):
     essay.comments_open = False
     essay.save()
-    with pytest.raises(CommentRefused, match="closed") as refusal:
+    with pytest.raises(Refused, match="closed") as refusal:
         post(user, essay)
     assert refusal.value.status == 403
 
@@ -68,10 +68,10 @@ def test_closed_essays_refuse_comments(user, essay):
 def test_anonymous_and_unverified_authors_are_refused(essay, unverified_user):
     from django.contrib.auth.models import AnonymousUser
 
-    with pytest.raises(CommentRefused, match="Log in") as refusal:
+    with pytest.raises(Refused, match="Log in") as refusal:
         post(AnonymousUser(), essay)
     assert refusal.value.status == 403
-    with pytest.raises(CommentRefused, match="Confirm your email") as refusal:
+    with pytest.raises(Refused, match="Confirm your email") as refusal:
         post(unverified_user, essay)
     assert refusal.value.status == 403
     assert not Comment.objects.exists()
@@ -80,33 +80,33 @@ def test_anonymous_and_unverified_authors_are_refused(essay, unverified_user):
 def test_an_inactive_account_cannot_post(user, essay):
     user.is_active = False
     user.save()
-    with pytest.raises(CommentRefused, match="cannot post"):
+    with pytest.raises(Refused, match="cannot post"):
         post(user, essay)
 
 
 def test_replies_to_another_essay_or_to_a_deleted_comment_are_refused(user, essay, make_essay):
     other = make_essay("Elsewhere.", slug="other")
     foreign = post(user, other)
-    with pytest.raises(CommentRefused, match="another essay") as refusal:
+    with pytest.raises(Refused, match="another essay") as refusal:
         post(user, essay, parent=foreign)
     assert refusal.value.status == 400
     gone = post(user, essay)
     services.comment_delete(comment=gone, actor=user)
-    with pytest.raises(CommentRefused, match="no longer there") as refusal:
+    with pytest.raises(Refused, match="no longer there") as refusal:
         post(user, essay, parent=gone)
     assert refusal.value.status == 409
 
 
 def test_paragraphs_of_another_essay_headings_and_retired_ones_are_refused(user, essay, make_essay):
     other = make_essay("## A heading", "Body.", slug="other")
-    with pytest.raises(CommentRefused, match="another essay"):
+    with pytest.raises(Refused, match="another essay"):
         post(user, essay, paragraph=other.paragraphs.get(kind="paragraph"))
-    with pytest.raises(CommentRefused, match="cannot be discussed"):
+    with pytest.raises(Refused, match="cannot be discussed"):
         post(user, other, paragraph=other.paragraphs.get(kind="heading"))
     retired = essay.paragraphs.get(position=0)
     retired.retired_in = 2
     retired.save()
-    with pytest.raises(CommentRefused, match="cannot be discussed"):
+    with pytest.raises(Refused, match="cannot be discussed"):
         post(user, essay, paragraph=retired)
 
 
@@ -114,7 +114,7 @@ def test_posting_is_rate_limited_per_account(user, other_user, essay, settings):
     settings.COMMENT_RATE_LIMITS = [(3, 60)]
     for n in range(3):
         post(user, essay, f"Comment {n}.")
-    with pytest.raises(CommentRefused, match="Try again in") as refusal:
+    with pytest.raises(Refused, match="Try again in") as refusal:
         post(user, essay, "One too many.")
     assert refusal.value.status == 429 and 0 < refusal.value.retry_after <= 61
     assert post(other_user, essay).pk  # another account has its own allowance
@@ -123,7 +123,7 @@ def test_posting_is_rate_limited_per_account(user, other_user, essay, settings):
 
 def test_only_the_author_can_edit_and_earlier_versions_are_kept(user, other_user, essay):
     comment = post(user, essay, "First version.")
-    with pytest.raises(CommentRefused, match="Only its author") as refusal:
+    with pytest.raises(Refused, match="Only its author") as refusal:
         services.comment_edit(comment=comment, editor=other_user, body="Hijacked.")
     assert refusal.value.status == 403
     edited = services.comment_edit(comment=comment, editor=user, body="Second **version**.")
@@ -137,7 +137,7 @@ def test_only_the_author_can_edit_and_earlier_versions_are_kept(user, other_user
 
 def test_editing_to_an_empty_body_is_refused_and_changes_nothing(user, essay):
     comment = post(user, essay, "Keep me.")
-    with pytest.raises(CommentRefused, match="empty"):
+    with pytest.raises(Refused, match="empty"):
         services.comment_edit(comment=comment, editor=user, body="  ")
     comment.refresh_from_db()
     assert comment.body == "Keep me." and comment.edited_at is None
@@ -146,14 +146,14 @@ def test_editing_to_an_empty_body_is_refused_and_changes_nothing(user, essay):
 def test_only_the_author_can_delete_and_replies_stay(user, other_user, essay):
     comment = post(user, essay)
     reply = post(other_user, essay, parent=comment)
-    with pytest.raises(CommentRefused, match="Only its author"):
+    with pytest.raises(Refused, match="Only its author"):
         services.comment_delete(comment=comment, actor=other_user)
     services.comment_delete(comment=comment, actor=user)
     comment.refresh_from_db()
     reply.refresh_from_db()
     assert comment.status == Comment.Status.DELETED
     assert reply.status == Comment.Status.PUBLISHED and reply.parent == comment
-    with pytest.raises(CommentRefused, match="has been deleted"):
+    with pytest.raises(Refused, match="has been deleted"):
         services.comment_edit(comment=comment, editor=user, body="Back from the dead.")
 
 
@@ -200,5 +200,5 @@ def test_release_author_deletes_or_keeps_comments_as_chosen(essay):
 
 
 def test_a_body_that_renders_to_nothing_is_refused(user, essay):
-    with pytest.raises(CommentRefused, match="no text to show"):
+    with pytest.raises(Refused, match="no text to show"):
         post(user, essay, "[label]: https://example.org")

@@ -10,7 +10,8 @@ from forum.discussion import services as discussion
 from forum.discussion.models import Comment
 from forum.moderation import services
 from forum.moderation.models import Decision, Flag, ReasonCode, Restriction
-from forum.moderation.services import ModerationRefused, moderators_group
+from forum.moderation.services import moderators_group
+from forum.refusals import Refused
 from forum.subscriptions.models import Notification
 from tests.conftest import essay_source, make_user
 
@@ -41,7 +42,7 @@ def test_undoing_a_hold_does_not_republish_a_comment_removed_since(user, moderat
     held = post(user, essay, "Held first.")  # a new account's first comment is held
     hold = Decision.objects.get(comment=held, action=Decision.Action.HOLD)
     services.comment_remove(actor=moderator, comment=held, reason_code="spam")
-    with pytest.raises(ModerationRefused, match="“removed” by") as refusal:
+    with pytest.raises(Refused, match="“removed” by") as refusal:
         services.decision_undo(actor=moderator, decision=hold)
     assert refusal.value.status == 409 and f"#{hold.pk + 1}" in refusal.value.message
     held.refresh_from_db()
@@ -58,7 +59,7 @@ def test_an_authors_deletion_is_final(user, moderator, essay, django_capture_on_
             lambda: services.comment_approve(actor=moderator, comment=held),
             lambda: services.comment_restore(actor=moderator, comment=held),
         ):
-            with pytest.raises(ModerationRefused):
+            with pytest.raises(Refused):
                 act()
     held.refresh_from_db()
     assert held.status == Comment.Status.DELETED
@@ -71,7 +72,7 @@ def test_suspend_lift_and_their_undos_agree_with_the_log(veteran, moderator, ess
         actor=moderator, user=veteran, kind="suspension", reason="Flooding"
     )
     lift = services.user_restriction_lift(actor=moderator, user=veteran, kind="suspension")
-    with pytest.raises(ModerationRefused, match="lifted suspension") as refusal:
+    with pytest.raises(Refused, match="lifted suspension") as refusal:
         services.decision_undo(actor=moderator, decision=suspend)
     assert f"#{lift.pk}" in refusal.value.message
     services.decision_undo(actor=moderator, decision=lift)
@@ -87,7 +88,7 @@ def test_an_undo_applies_again_once_the_later_decision_is_undone(veteran, modera
     comment = post(veteran, essay, "Kept, removed, restored.")
     remove = services.comment_remove(actor=moderator, comment=comment, reason_code="spam")
     restore = services.comment_restore(actor=moderator, comment=comment)
-    with pytest.raises(ModerationRefused):
+    with pytest.raises(Refused):
         services.decision_undo(actor=moderator, decision=remove)
     services.decision_undo(actor=moderator, decision=restore)
     services.decision_undo(actor=moderator, decision=Decision.objects.get(pk=remove.pk))
@@ -122,7 +123,7 @@ def test_only_the_site_owner_restricts_moderators_and_staff(
     moderator, second_moderator, staff, owner, essay
 ):
     for target in (owner, second_moderator, staff):
-        with pytest.raises(ModerationRefused) as refusal:
+        with pytest.raises(Refused) as refusal:
             services.user_restrict(actor=moderator, user=target, kind="suspension", reason="x")
         assert refusal.value.status == 403
     assert not Restriction.objects.exists()
@@ -142,7 +143,7 @@ def test_a_restricted_moderator_cannot_moderate_or_lift_their_own_suspension(
             actor=moderator, user=veteran, kind="suspension", reason="x"
         ),
     ):
-        with pytest.raises(ModerationRefused):
+        with pytest.raises(Refused):
             act()
     client = Client()
     client.force_login(moderator)
@@ -227,7 +228,7 @@ def test_a_second_moderator_is_told_a_decision_was_just_made(
 ):
     held = post(user, essay, "Waiting.")
     services.comment_approve(actor=moderator, comment=held, seen_status="pending")
-    with pytest.raises(ModerationRefused, match="just made") as refusal:
+    with pytest.raises(Refused, match="just made") as refusal:
         services.comment_remove(
             actor=second_moderator, comment=held, reason_code="spam", seen_status="pending"
         )

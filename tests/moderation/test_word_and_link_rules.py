@@ -4,10 +4,10 @@ import pytest
 
 from forum.discussion import services as discussion
 from forum.discussion.models import Comment
-from forum.discussion.services import CommentRefused
 from forum.moderation import policy
 from forum.moderation.models import WordRule
 from forum.moderation.rules import HoldReason
+from forum.refusals import Refused
 
 
 def post(author, essay, body):
@@ -67,7 +67,7 @@ def test_links_up_to_the_limit_publish(veteran, essay):
 )
 def test_disguised_blocked_words_are_refused(veteran, essay, body):
     WordRule.objects.create(word="Viagra", kind=WordRule.Kind.BLOCKED)
-    with pytest.raises(CommentRefused, match="Viagra"):
+    with pytest.raises(Refused, match="Viagra"):
         post(veteran, essay, body)
     assert not Comment.objects.exists()
 
@@ -123,7 +123,7 @@ def test_disguised_watched_words_hold_the_comment(veteran, essay):
 )
 def test_more_disguises_of_a_blocked_word_are_refused(veteran, essay, body):
     WordRule.objects.get_or_create(word="viagra", kind=WordRule.Kind.BLOCKED)
-    with pytest.raises(CommentRefused, match="viagra"):
+    with pytest.raises(Refused, match="viagra"):
         discussion.comment_post(author=veteran, essay=essay, body=f"Cheap {body} here.")
 
 
