@@ -252,7 +252,8 @@ REANCHOR_WEIGHTS = (0.7, 0.2, 0.1)  # text, neighbours, position
 COMMENT_MAX_LENGTH = 10_000
 COMMENT_RATE_LIMITS = [(5, 60), (40, 3600)]
 # Moderation (forum/moderation/rules.py applies these).
-DISCUSSION_POLICY = "forum.moderation.policy"
+# The class that answers the discussion's questions (forum/discussion/policy.py).
+DISCUSSION_POLICY = "forum.moderation.policy.ModerationPolicy"
 MODERATION_FIRST_COMMENTS_REVIEWED = int(os.environ.get("MODERATION_FIRST_COMMENTS_REVIEWED", "1"))
 MODERATION_LINK_LIMIT = int(os.environ.get("MODERATION_LINK_LIMIT", "3"))
 MODERATION_HIDE_THRESHOLD = int(os.environ.get("MODERATION_HIDE_THRESHOLD", "3"))

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from essays.models import Essay
 
 from .models import Comment
-from .services import policy
+from .policy import policy
 
 
 def viewer_is_moderator(viewer) -> bool:

@@ -5,7 +5,6 @@ announces it after commit.
 """
 
 from datetime import timedelta
-from importlib import import_module
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -20,13 +19,9 @@ from forum.refusals import Refused, consume_or_refuse
 
 from .markup import has_visible_text, normalize_body, render_comment
 from .models import Comment, CommentRevision
+from .policy import policy
 from .quotes import QUOTE_CONTEXT_STORED, QUOTE_MAX_LENGTH, context_around, locate_quote
 from .signals import comment_held, comment_published, comment_removed
-
-
-def policy():
-    """The moderation policy (settings.DISCUSSION_POLICY): suspensions, word lists, holds."""
-    return import_module(settings.DISCUSSION_POLICY)
 
 
 def has_verified_email(user) -> bool:

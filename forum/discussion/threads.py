@@ -12,7 +12,7 @@ from essays.models import Essay, Paragraph
 
 from .access import excerpt_for
 from .models import Comment
-from .services import policy
+from .policy import policy
 
 THREAD_ORDERS = ("oldest", "newest")
 # Replies deeper than this stop indenting (see site.css) and say whom they answer instead.

@@ -23,6 +23,7 @@ from . import services
 from .access import access_comment, access_comment_for_reply, can_read_text
 from .forms import CommentForm
 from .models import Comment
+from .policy import policy
 from .quotes import QUOTE_CONTEXT
 from .threads import (
     THREAD_ORDERS,
@@ -117,12 +118,12 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
         )
         region_id = f"discussion-{paragraph.key}"
     draft_key = _draft_key(essay=essay, paragraph=paragraph)
-    suspension = services.policy().posting_refusal(request.user)
+    suspension = policy().posting_refusal(request.user)
     return {
         "essay": essay,
         "paragraph": paragraph,
         "thread": thread_for(essay=essay, paragraph=paragraph, order=order, viewer=request.user),
-        "moderator": services.policy().is_moderator(request.user),
+        "moderator": policy().is_moderator(request.user),
         "order": order,
         "region_id": region_id,
         "page_url": page_url,
@@ -318,7 +319,7 @@ def _compose(request, *, essay, paragraph=None, parent=None):
         return_to = f"{paragraph.get_absolute_url()}#discussion-{paragraph.key}"
     else:
         return_to = f"{essay.get_absolute_url()}#discussion"
-    suspension = services.policy().posting_refusal(request.user)
+    suspension = policy().posting_refusal(request.user)
     context.update(
         suspension=suspension,
         posting=_posting_state(request, essay, suspension),
@@ -398,7 +399,7 @@ def comment_permalink(request, pk):
         "paragraph": comment.paragraph,
         "last_revision": comment.paragraph.retired_in - 1,
         "thread": thread_of(comment, viewer=request.user),
-        "moderator": services.policy().is_moderator(request.user),
+        "moderator": policy().is_moderator(request.user),
         "focus_comment_id": comment.pk,
     }
     return render(request, "discussion/comment_context.html", context)

@@ -1,7 +1,8 @@
-"""What moderation asks of the discussion when a comment is written.
+"""What moderation answers when the discussion asks (the contract is
+`forum.discussion.policy.DiscussionPolicy`).
 
-The discussion app finds this module through settings.DISCUSSION_POLICY, so that it never
-imports moderation: the dependency stays one way (moderation uses discussion).
+The discussion finds `ModerationPolicy` through settings.DISCUSSION_POLICY, so that it
+never imports moderation: the dependency stays one way (moderation uses discussion).
 """
 
 from django.conf import settings
@@ -91,3 +92,13 @@ def hold_reasons(*, author, essay, body: str, editing: Comment | None = None) ->
         watched_words=list(watched),
         editing_held_comment=editing is not None and editing.status == Comment.Status.PENDING,
     )
+
+
+class ModerationPolicy:
+    """This module's answers, as the discussion's `DiscussionPolicy`."""
+
+    is_moderator = staticmethod(is_moderator)
+    moderator_ids = staticmethod(moderator_ids)
+    posting_refusal = staticmethod(posting_refusal)
+    blocked_words = staticmethod(blocked_words)
+    hold_reasons = staticmethod(hold_reasons)

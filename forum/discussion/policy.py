@@ -1,0 +1,77 @@
+"""The contract between the discussion and whoever moderates it.
+
+The discussion asks these questions when a comment is written or shown; it never imports
+moderation (which sits above it). `settings.DISCUSSION_POLICY` names the class that answers
+them: moderation's `ModerationPolicy` on this site. Without one, `PermissivePolicy` lets
+everyone post and publishes everything at once, so the discussion runs, and is tested,
+on its own.
+"""
+
+from functools import cache
+from typing import Protocol, runtime_checkable
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
+
+
+@runtime_checkable
+class DiscussionPolicy(Protocol):
+    def is_moderator(self, user, *, fresh: bool = False) -> bool:
+        """May `user` moderate now (and so read every comment)? `fresh`: ask the database,
+        not what an earlier question this request cached."""
+
+    def moderator_ids(self) -> set[int]:
+        """The members shown with a moderator's badge."""
+
+    def posting_refusal(self, user) -> str | None:
+        """Why `user` may not post at all right now, in their words; None if they may."""
+
+    def blocked_words(self, body: str) -> list[str]:
+        """The words of a comment (Markdown source `body`) that the site refuses to publish."""
+
+    def hold_reasons(self, *, author, essay, body: str, editing=None) -> list[str]:
+        """Why a new (or, with `editing`, an edited) comment waits for review; empty:
+        publish it now."""
+
+
+class PermissivePolicy:
+    """No moderation: the site owner (superuser) is the only moderator, nobody is refused,
+    nothing is held."""
+
+    @staticmethod
+    def is_moderator(user, *, fresh: bool = False) -> bool:
+        return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
+
+    @staticmethod
+    def moderator_ids() -> set[int]:
+        return set()
+
+    @staticmethod
+    def posting_refusal(user) -> str | None:
+        return None
+
+    @staticmethod
+    def blocked_words(body: str) -> list[str]:
+        return []
+
+    @staticmethod
+    def hold_reasons(*, author, essay, body: str, editing=None) -> list[str]:
+        return []
+
+
+DEFAULT_POLICY = "forum.discussion.policy.PermissivePolicy"
+
+
+@cache
+def policy() -> DiscussionPolicy:
+    """The configured policy, loaded once (again only when the setting changes, in tests)."""
+    return import_string(getattr(settings, "DISCUSSION_POLICY", DEFAULT_POLICY))
+
+
+def _forget_policy(*, setting, **kwargs) -> None:
+    if setting == "DISCUSSION_POLICY":
+        policy.cache_clear()
+
+
+setting_changed.connect(_forget_policy, dispatch_uid="discussion-policy-setting")
