@@ -43,9 +43,11 @@ chromium:
 test: $(VENV)/.requirements-dev chromium setup
 	$(BIN)/pytest
 
+# ruff, and the layers of DESIGN.md (import-linter's contract in pyproject.toml).
 lint: $(VENV)/.requirements-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(VENV)/.requirements-dev
 	$(BIN)/ruff check --fix .

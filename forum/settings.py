@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "forum.subscriptions.context_processors.notifications",
+                "forum.discussion.context_processors.page_hooks",
             ],
         },
     },

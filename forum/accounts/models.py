@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -59,6 +60,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         # Names stored before `names` set its rules may hold line breaks or direction
         # overrides: show them cleaned. Never fall back to the email address, which is private.
         return name_for_display(self.display_name) or gettext("An unnamed reader")
+
+    def get_absolute_url(self):
+        """The member's public profile."""
+        return reverse("accounts:profile", kwargs={"pk": self.pk})
 
     def get_full_name(self):
         return str(self)

@@ -14,6 +14,10 @@ class ModerationConfig(AppConfig):
         from . import services
 
         comment_held.connect(services.record_automatic_hold, dispatch_uid="moderation-hold")
+        # Report and moderate under each comment of the discussion's pages.
+        from forum.discussion import hooks
+
+        hooks.register("comment_actions", "moderation/_comment_actions.html")
         # The Moderators group and its permission, once permissions exist.
         post_migrate.connect(
             services.ensure_moderators_group, sender=self, dispatch_uid="moderation-group"

@@ -15,3 +15,9 @@ class SubscriptionsConfig(AppConfig):
         comment_published.connect(services.on_comment_published, dispatch_uid="subs-published")
         comment_removed.connect(services.on_comment_removed, dispatch_uid="subs-removed")
         comment_moderated.connect(services.on_comment_moderated, dispatch_uid="subs-moderated")
+        # Follow and mute controls on the discussion's pages.
+        from forum.discussion import hooks
+
+        hooks.register("essay_header", "subscriptions/_follow_essay.html")
+        hooks.register("region_header", "subscriptions/_follow_paragraph.html")
+        hooks.register("comment_actions", "subscriptions/_follow_thread.html")

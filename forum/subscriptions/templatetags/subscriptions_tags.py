@@ -8,10 +8,19 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def subscription_states(context, essay):
     """This reader's follow/mute settings on an essay, its paragraphs and threads, in one
-    query: {"essay": level, "p<id>": level, "t<id>": level}."""
+    query a request: {"essay": level, "p<id>": level, "t<id>": level}. Every control on a
+    page asks; the first question's answer is kept on the request for the others."""
     user = context.get("user")
     if user is None or not user.is_authenticated:
         return {}
+    request = context.get("request")
+    kept = getattr(request, "_subscription_states", None)
+    if kept is None:
+        kept = {}
+        if request is not None:
+            request._subscription_states = kept
+    if essay.pk in kept:
+        return kept[essay.pk]
     states = {}
     rows = Subscription.objects.filter(user=user, essay=essay).values_list(
         "paragraph_id", "thread_id", "level"
@@ -19,7 +28,18 @@ def subscription_states(context, essay):
     for paragraph_id, thread_id, level in rows:
         key = f"t{thread_id}" if thread_id else f"p{paragraph_id}" if paragraph_id else "essay"
         states[key] = level
+    kept[essay.pk] = states
     return states
+
+
+@register.simple_tag
+def follow_target(*, paragraph=None, thread=None) -> str:
+    """What a follow control is about, in words: "this thread", "this paragraph", ..."""
+    if thread:
+        return "this thread"
+    if paragraph:
+        return f"this {paragraph.get_kind_display().lower()}"
+    return "this essay"
 
 
 @register.simple_tag
