@@ -152,7 +152,7 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "discussion:home"
 
 # Accounts (django-allauth): log in by email; a verified address is needed to comment,
 # not to log in, so a newcomer can read signed in while the confirmation email travels.

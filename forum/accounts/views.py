@@ -66,6 +66,6 @@ def account_delete(request):
                 request=request,
             )
             messages.success(request, _("Your account has been deleted. Goodbye."))
-            return redirect("/")
+            return redirect("discussion:home")
         return render(request, "accounts/delete.html", {"form": form}, status=400)
     return render(request, "accounts/delete.html", {"form": form})

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,7 +20,7 @@ from forum.ids import parse_id
 from forum.redirects import safe_next_url
 from forum.refusals import Refused, refusal_response
 
-from . import services
+from . import reads, services
 from .forms import DecisionForm, LogFilterForm, ReportForm, RestrictForm
 from .models import MODERATORS_GROUP, Decision, Restriction
 from .policy import is_moderator
@@ -100,75 +99,18 @@ def report(request, pk):
 # Queues --------------------------------------------------------------------------------
 
 
-def _author_histories(comments):
-    """Per author: comment counts by status, earlier decisions and current restrictions."""
-    author_ids = {c.author_id for c in comments if c.author_id}
-    counts = {
-        row["author"]: row
-        for row in Comment.objects.filter(author__in=author_ids)
-        .values("author")
-        .annotate(
-            total=Count("id"),
-            removed=Count("id", filter=Q(status=Comment.Status.REMOVED)),
-            pending=Count("id", filter=Q(status=Comment.Status.PENDING)),
-        )
-    }
-    decisions = {}
-    for decision in (
-        Decision.objects.filter(Q(subject_user__in=author_ids))
-        .exclude(action=Decision.Action.HOLD)
-        .select_related("actor")
-        .order_by("-created")[:200]
-    ):
-        decisions.setdefault(decision.subject_user_id, []).append(decision)
-    restrictions = {}
-    for restriction in Restriction.objects.active().filter(user__in=author_ids):
-        restrictions.setdefault(restriction.user_id, []).append(restriction)
-    return {
-        author: {
-            "counts": counts.get(author, {}),
-            "decisions": decisions.get(author, [])[:5],
-            "restrictions": restrictions.get(author, []),
-        }
-        for author in author_ids
-    }
-
-
-def _queue_comments(queue):
-    comments = Comment.objects.select_related(
-        "essay", "paragraph", "author", "parent", "parent__author"
-    ).prefetch_related("flags__reporter")
-    if queue == "reported":
-        return (
-            comments.filter(
-                # One filter(): both conditions on the same report (no report, no match).
-                flags__isnull=False,
-                flags__resolved_at__isnull=True,
-                status__in=[Comment.Status.PUBLISHED, Comment.Status.HIDDEN],
-            )
-            .distinct()
-            .order_by("id")
-        )
-    return comments.filter(status=Comment.Status.PENDING).order_by("id")
-
-
 @moderator_required
 def index(request):
     queue = request.GET.get("queue", "reported")
     if queue not in QUEUES:
         queue = "reported"
-    counts = {
-        "reported": _queue_comments("reported").count(),
-        "pending": _queue_comments("pending").count(),
-    }
+    counts = reads.queue_counts()
     context = {"queue": queue, "queues": QUEUES, "counts": counts, "form": DecisionForm()}
     if queue == "decided":
-        context["decisions"] = Decision.objects.select_related(
-            "actor", "comment", "essay", "subject_user"
-        )[:50]
+        context["decisions"] = reads.recent_decisions()
     else:
-        page = Paginator(_queue_comments(queue), 25).get_page(request.GET.get("page"))
-        histories = _author_histories(page.object_list)
+        page = Paginator(reads.queue_comments(queue), 25).get_page(request.GET.get("page"))
+        histories = reads.author_histories(page.object_list)
         for comment in page.object_list:
             comment.history = histories.get(comment.author_id)
         context["page"] = page
@@ -220,7 +162,7 @@ def comment_detail(request, pk):
         "paragraphs": comment.essay.paragraphs.live().commentable().order_by("position"),
         "flags": comment.flags.select_related("reporter"),
         "decisions": comment.decisions.select_related("actor"),
-        "history": _author_histories([comment]).get(comment.author_id),
+        "history": reads.author_histories([comment]).get(comment.author_id),
         "form": DecisionForm(),
         "restrict_form": RestrictForm(),
     }
@@ -390,19 +332,12 @@ def author_lift(request, pk, kind):
 def log(request):
     moderators = User.objects.filter(moderation_decisions__isnull=False).distinct()
     form = LogFilterForm(request.GET or None, moderators=moderators)
-    decisions = Decision.objects.select_related(
-        "actor", "comment", "essay", "subject_user", "undone_by"
+    filters = form.cleaned_data if form.is_valid() else {}
+    decisions = reads.log_decisions(
+        moderator=filters.get("moderator"),
+        author=filters.get("author", ""),
+        essay=filters.get("essay"),
     )
-    if form.is_valid():
-        if form.cleaned_data["moderator"]:
-            decisions = decisions.filter(actor=form.cleaned_data["moderator"])
-        if form.cleaned_data["author"]:
-            term = form.cleaned_data["author"]
-            decisions = decisions.filter(
-                Q(subject_user__email__iexact=term) | Q(subject_user__display_name__icontains=term)
-            )
-        if form.cleaned_data["essay"]:
-            decisions = decisions.filter(essay=form.cleaned_data["essay"])
     page = Paginator(decisions, 50).get_page(request.GET.get("page"))
     filters = request.GET.copy()
     filters.pop("page", None)
@@ -434,25 +369,6 @@ def undo(request, pk):
 @login_required
 def notices(request):
     """Moderation outcomes for the reader's own comments and account, newest first."""
-    decisions = (
-        Decision.objects.filter(
-            Q(comment__author=request.user) | Q(subject_user=request.user, comment__isnull=True)
-        )
-        .filter(
-            action__in=[
-                Decision.Action.HOLD,
-                Decision.Action.HIDE,
-                Decision.Action.APPROVE,
-                Decision.Action.REMOVE,
-                Decision.Action.RESTORE,
-                Decision.Action.SUSPEND,
-                Decision.Action.LIFT,
-                Decision.Action.PREMODERATE,
-                Decision.Action.CLEAR_PREMODERATION,
-                Decision.Action.UNDO,
-            ]
-        )
-        .select_related("comment", "comment__essay", "comment__paragraph", "undoes")
-    )
+    decisions = reads.notices_for(request.user)
     page = Paginator(decisions, 30).get_page(request.GET.get("page"))
     return render(request, "moderation/notices.html", {"page": page})

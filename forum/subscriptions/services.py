@@ -9,6 +9,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -238,7 +239,9 @@ def unsubscribe_token_for(user, notifications) -> UnsubscribeToken:
 
 def build_email(user, notifications, *, digest: bool) -> EmailMultiAlternatives:
     token = unsubscribe_token_for(user, notifications)
-    unsubscribe_url = f"{settings.SITE_URL}/unsubscribe/{token.token}/"
+    unsubscribe_url = settings.SITE_URL + reverse(
+        "subscriptions:unsubscribe", kwargs={"token": token.token}
+    )
     groups: dict[int, dict] = {}
     for notification in notifications:
         comment = notification.comment
@@ -253,7 +256,7 @@ def build_email(user, notifications, *, digest: bool) -> EmailMultiAlternatives:
         "count": len(notifications),
         "site_url": settings.SITE_URL,
         "unsubscribe_url": unsubscribe_url,
-        "settings_url": f"{settings.SITE_URL}/subscriptions/",
+        "settings_url": settings.SITE_URL + reverse("subscriptions:list"),
         "digest": digest,
     }
     if digest:

@@ -1,0 +1,114 @@
+"""Moderation's reads: the queues, authors' records, the audit log and authors' notices.
+
+Each is one function the views call; none writes."""
+
+from django.db.models import Count, Q
+
+from forum.discussion.models import Comment
+
+from .models import Decision, Restriction
+
+# What an author is told about their comments and account (never the private notes).
+NOTICE_ACTIONS = [
+    Decision.Action.HOLD,
+    Decision.Action.HIDE,
+    Decision.Action.APPROVE,
+    Decision.Action.REMOVE,
+    Decision.Action.RESTORE,
+    Decision.Action.SUSPEND,
+    Decision.Action.LIFT,
+    Decision.Action.PREMODERATE,
+    Decision.Action.CLEAR_PREMODERATION,
+    Decision.Action.UNDO,
+]
+
+
+def author_histories(comments) -> dict:
+    """Per author: comment counts by status, earlier decisions and current restrictions."""
+    author_ids = {c.author_id for c in comments if c.author_id}
+    counts = {
+        row["author"]: row
+        for row in Comment.objects.filter(author__in=author_ids)
+        .values("author")
+        .annotate(
+            total=Count("id"),
+            removed=Count("id", filter=Q(status=Comment.Status.REMOVED)),
+            pending=Count("id", filter=Q(status=Comment.Status.PENDING)),
+        )
+    }
+    decisions = {}
+    for decision in (
+        Decision.objects.filter(Q(subject_user__in=author_ids))
+        .exclude(action=Decision.Action.HOLD)
+        .select_related("actor")
+        .order_by("-created")[:200]
+    ):
+        decisions.setdefault(decision.subject_user_id, []).append(decision)
+    restrictions = {}
+    for restriction in Restriction.objects.active().filter(user__in=author_ids):
+        restrictions.setdefault(restriction.user_id, []).append(restriction)
+    return {
+        author: {
+            "counts": counts.get(author, {}),
+            "decisions": decisions.get(author, [])[:5],
+            "restrictions": restrictions.get(author, []),
+        }
+        for author in author_ids
+    }
+
+
+def queue_comments(queue: str):
+    """The comments of a moderation queue: "reported" (open reports) or "pending"."""
+    comments = Comment.objects.select_related(
+        "essay", "paragraph", "author", "parent", "parent__author"
+    ).prefetch_related("flags__reporter")
+    if queue == "reported":
+        return (
+            comments.filter(
+                # One filter(): both conditions on the same report (no report, no match).
+                flags__isnull=False,
+                flags__resolved_at__isnull=True,
+                status__in=[Comment.Status.PUBLISHED, Comment.Status.HIDDEN],
+            )
+            .distinct()
+            .order_by("id")
+        )
+    return comments.filter(status=Comment.Status.PENDING).order_by("id")
+
+
+def queue_counts() -> dict[str, int]:
+    return {
+        "reported": queue_comments("reported").count(),
+        "pending": queue_comments("pending").count(),
+    }
+
+
+def recent_decisions(limit: int = 50):
+    return Decision.objects.select_related("actor", "comment", "essay", "subject_user")[:limit]
+
+
+def log_decisions(*, moderator=None, author: str = "", essay=None):
+    """The audit log, newest first, filtered by who decided, about whom, and on which essay."""
+    decisions = Decision.objects.select_related(
+        "actor", "comment", "essay", "subject_user", "undone_by"
+    )
+    if moderator:
+        decisions = decisions.filter(actor=moderator)
+    if author:
+        decisions = decisions.filter(
+            Q(subject_user__email__iexact=author) | Q(subject_user__display_name__icontains=author)
+        )
+    if essay:
+        decisions = decisions.filter(essay=essay)
+    return decisions
+
+
+def notices_for(user):
+    """Moderation outcomes for a member's own comments and account, newest first."""
+    return (
+        Decision.objects.filter(
+            Q(comment__author=user) | Q(subject_user=user, comment__isnull=True)
+        )
+        .filter(action__in=NOTICE_ACTIONS)
+        .select_related("comment", "comment__essay", "comment__paragraph", "undoes")
+    )
