@@ -17,6 +17,7 @@ from forum.discussion import services as discussion
 from forum.discussion.models import Comment, CommentRevision
 from forum.moderation import services as moderation
 from forum.moderation.models import Decision, Flag, Restriction
+from forum.moderation.undo import decision_undo
 from forum.subscriptions import services as subscriptions
 from forum.subscriptions.models import Notification, Subscription
 from tests.conftest import essay_source, make_user
@@ -247,7 +248,7 @@ def _moderation(w: World) -> None:
     )
     # An undone decision and the decision that undid it.
     d["undone"] = moderation.essay_comments_set(actor=mod, essay=w.essays["open"], open_=False)
-    d["undo"] = moderation.decision_undo(actor=mod, decision=d["undone"])
+    d["undo"] = decision_undo(actor=mod, decision=d["undone"])
     # Only the site's owner restricts a moderator.
     for name, actor in (("suspended", mod), ("suspended_moderator", u["superuser"])):
         moderation.user_restrict(

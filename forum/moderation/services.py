@@ -1,6 +1,7 @@
 """Every moderation step: checks that the actor may moderate, changes one thing, and records
-a Decision holding the earlier state, from which `decision_undo` restores it exactly."""
+a Decision holding the earlier state, from which `undo.decision_undo` restores it exactly."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,6 +20,14 @@ from forum.refusals import Refused, consume_or_refuse
 from . import rules
 from .models import MODERATORS_GROUP, Decision, Flag, ReasonCode, Restriction
 from .policy import is_moderator
+from .snapshots import (
+    CommentStatus,
+    EssayOpen,
+    RestrictionCreated,
+    RestrictionsLifted,
+    ThreadAnchors,
+    ThreadLock,
+)
 
 User = get_user_model()
 
@@ -82,7 +91,7 @@ def latest_decision_on(comment: Comment) -> Decision | None:
     )
 
 
-def _decision_words(decision: Decision | None) -> str:
+def decision_words(decision: Decision | None) -> str:
     if decision is None:
         return _("an action outside moderation")
     return _("“%(action)s” by %(actor)s at %(when)s (decision #%(pk)s)") % {
@@ -103,7 +112,7 @@ def check_status_unchanged(comment: Comment, seen_status: str | None) -> None:
                 "“%(status)s”. Look again before acting."
             )
             % {
-                "decision": _decision_words(latest_decision_on(comment)),
+                "decision": decision_words(latest_decision_on(comment)),
                 "status": comment.get_status_display(),
             },
             status=409,
@@ -155,20 +164,14 @@ def _announce_visibility_change(comment: Comment, was_published: bool) -> None:
         transaction.on_commit(lambda: comment_removed.send(sender=Comment, comment=comment))
 
 
-def _comment_state(comment: Comment) -> dict:
-    return {
-        "status": comment.status,
-        "removal_reason": comment.removal_reason,
-        "open_flags": list(comment.flags.open().values_list("pk", flat=True)),
-    }
-
-
-def _restore_comment_state(comment: Comment, state: dict) -> None:
+def restore_comment_status(comment: Comment, state: CommentStatus) -> None:
+    """Put a comment's status, public removal reason and open reports back as they were,
+    and announce the change of visibility."""
     was_published = comment.status == Comment.Status.PUBLISHED
-    comment.status = state["status"]
-    comment.removal_reason = state["removal_reason"]
+    comment.status = state.status
+    comment.removal_reason = state.removal_reason
     comment.save(update_fields=["status", "removal_reason"])
-    Flag.objects.filter(pk__in=state["open_flags"]).update(resolved_at=None)
+    Flag.objects.filter(pk__in=state.open_flags).update(resolved_at=None)
     _announce_visibility_change(comment, was_published)
 
 
@@ -204,8 +207,8 @@ def flag_create(*, reporter, comment: Comment, reason: str, note: str = "") -> F
     if comment.status == Comment.Status.PUBLISHED and rules.reaches_hide_threshold(
         reporters, settings.MODERATION_HIDE_THRESHOLD
     ):
-        state = _comment_state(comment)
-        state["open_flags"] = []  # hiding resolves nothing
+        # Hiding resolves no report: undoing it reopens none.
+        state = replace(CommentStatus.of(comment), open_flags=[]).dump()
         comment.status = Comment.Status.HIDDEN
         comment.save(update_fields=["status"])
         _decide(
@@ -231,7 +234,7 @@ def record_automatic_hold(sender, comment: Comment, reasons: list[str], **kwargs
         comment=comment,
         reason="; ".join(reasons),
         public_reason="; ".join(reasons),
-        previous_state={"status": Comment.Status.PENDING, "removal_reason": "", "open_flags": []},
+        previous_state=CommentStatus(Comment.Status.PENDING, "", []).dump(),
     )
     _tell_author(comment, "hold", "; ".join(reasons))
 
@@ -249,7 +252,7 @@ def _set_comment_status(
     removal_reason="",
 ) -> Decision:
     """Give a (locked) comment its new status and log the step with the state before it."""
-    state = _comment_state(comment)
+    state = CommentStatus.of(comment).dump()
     was_published = comment.status == Comment.Status.PUBLISHED
     comment.status = status
     comment.removal_reason = removal_reason
@@ -407,7 +410,7 @@ def thread_lock_set(*, actor, comment: Comment, locked: bool, reason: str = "") 
     """Lock (or unlock) the thread a comment belongs to: no new replies in it."""
     check_moderator(actor)
     root = Comment.objects.select_for_update().get(pk=comment.thread_root_id)
-    state = {"locked_at": root.locked_at.isoformat() if root.locked_at else None}
+    state = ThreadLock.of(root).dump()
     if locked == (root.locked_at is not None):
         raise Refused(_("The thread is already so."), status=409)
     root.locked_at = timezone.now() if locked else None
@@ -423,7 +426,7 @@ def essay_comments_set(*, actor, essay: Essay, open_: bool, reason: str = "") ->
     essay = Essay.objects.select_for_update().get(pk=essay.pk)
     if essay.comments_open == open_:
         raise Refused(_("Comments on this essay are already so."), status=409)
-    state = {"comments_open": essay.comments_open}
+    state = EssayOpen.of(essay).dump()
     essay.comments_open = open_
     essay.save(update_fields=["comments_open"])
     action = Decision.Action.REOPEN if open_ else Decision.Action.CLOSE
@@ -441,7 +444,7 @@ def thread_reattach(*, actor, comment: Comment, paragraph, reason: str = "") -> 
     thread = list(
         Comment.objects.select_for_update().filter(models.Q(pk=root.pk) | models.Q(root=root))
     )
-    state = {"comments": _thread_anchor_state(thread)}
+    state = ThreadAnchors.of(thread).dump()
     for c in thread:
         c.paragraph = paragraph
         c.anchor_status = Comment.AnchorStatus.PLACED
@@ -497,7 +500,7 @@ def user_restrict(
         # The author is told why (the restriction's reason is shown to them).
         public_reason=reason.strip(),
         reason=note.strip(),
-        previous_state={"restriction": restriction.pk, "created": True},
+        previous_state=RestrictionCreated(restriction.pk).dump(),
     )
 
 
@@ -525,168 +528,5 @@ def user_restriction_lift(
         subject_user=user,
         reason=reason,
         public_reason=public_reason,
-        previous_state={"lifted": [r.pk for r in active]},
+        previous_state=RestrictionsLifted([r.pk for r in active]).dump(),
     )
-
-
-# Undo ----------------------------------------------------------------------------------
-
-RESTRICTION_KIND_OF = {
-    Decision.Action.SUSPEND: Restriction.Kind.SUSPENSION,
-    Decision.Action.LIFT: Restriction.Kind.SUSPENSION,
-    Decision.Action.PREMODERATE: Restriction.Kind.PREMODERATION,
-    Decision.Action.CLEAR_PREMODERATION: Restriction.Kind.PREMODERATION,
-}
-# Decisions that act on the same thing, for finding what happened since.
-RELATED_ACTIONS = [
-    COMMENT_STATUS_ACTIONS,
-    [Decision.Action.LOCK, Decision.Action.UNLOCK],
-    [Decision.Action.CLOSE, Decision.Action.REOPEN],
-    [Decision.Action.SUSPEND, Decision.Action.LIFT],
-    [Decision.Action.PREMODERATE, Decision.Action.CLEAR_PREMODERATION],
-    [Decision.Action.REATTACH],
-]
-
-
-def later_decision(decision: Decision) -> Decision | None:
-    """The first decision since this one, on the same target, that still stands (an undo
-    and an undone decision leave things as they were)."""
-    actions = next(group for group in RELATED_ACTIONS if decision.action in group)
-    later = Decision.objects.filter(
-        id__gt=decision.id, action__in=actions, undone_by__isnull=True
-    ).select_related("actor")
-    if decision.action in RESTRICTION_KIND_OF:
-        later = later.filter(subject_user_id=decision.subject_user_id)
-    elif decision.action in (Decision.Action.CLOSE, Decision.Action.REOPEN):
-        later = later.filter(essay_id=decision.essay_id)
-    else:
-        later = later.filter(comment_id=decision.comment_id)
-    return later.order_by("id").first()
-
-
-def _refuse_undo(decision: Decision, what_changed: str):
-    since = later_decision(decision)
-    if since is not None:
-        what_changed = _("%(decision)s since") % {"decision": _decision_words(since)}
-    raise Refused(
-        _("This decision can no longer be undone: %(change)s. Undo that first, or act anew.")
-        % {"change": what_changed},
-        status=409,
-    )
-
-
-def _thread_anchor_state(comments) -> dict:
-    return {
-        str(c.pk): [c.paragraph_id, c.anchor_status, c.anchor_text, c.quote_lost] for c in comments
-    }
-
-
-@transaction.atomic
-def decision_undo(
-    *, actor, decision: Decision, reason: str = "", public_reason: str = ""
-) -> Decision:
-    """Put back exactly what a decision changed, and log that as a decision of its own.
-
-    An undo applies only while its target is still as that decision left it; otherwise it
-    is refused, naming the later decision (or the author's deletion, which is final)."""
-    check_moderator(actor)
-    decision = Decision.objects.select_for_update().get(pk=decision.pk)
-    if decision.action == Decision.Action.UNDO:
-        raise Refused(_("Undo the original decision's effect by acting again."), status=409)
-    if hasattr(decision, "undone_by"):
-        raise Refused(_("This decision has already been undone."), status=409)
-    if later_decision(decision) is not None:
-        _refuse_undo(decision, "")
-    state = decision.previous_state
-    action = decision.action
-    if action in STATUS_LEFT_BY:
-        comment = Comment.objects.select_for_update().get(pk=decision.comment_id)
-        if comment.status == Comment.Status.DELETED:
-            raise Refused(
-                _("Its author has deleted this comment since; a deletion is final."), status=409
-            )
-        if comment.status != STATUS_LEFT_BY[action]:
-            _refuse_undo(
-                decision,
-                _("the comment is now “%(status)s”") % {"status": comment.get_status_display()},
-            )
-        if action == Decision.Action.HOLD:
-            state = {**state, "status": Comment.Status.PUBLISHED}  # undoing a hold publishes
-        undo_state = _comment_state(comment)
-        _restore_comment_state(comment, state)
-    elif action in (Decision.Action.LOCK, Decision.Action.UNLOCK):
-        root = Comment.objects.select_for_update().get(pk=decision.comment_id)
-        if (root.locked_at is not None) != (action == Decision.Action.LOCK):
-            _refuse_undo(decision, _("the thread is no longer so"))
-        undo_state = {"locked_at": root.locked_at.isoformat() if root.locked_at else None}
-        root.locked_at = (
-            timezone.datetime.fromisoformat(state["locked_at"]) if state["locked_at"] else None
-        )
-        root.save(update_fields=["locked_at"])
-    elif action in (Decision.Action.CLOSE, Decision.Action.REOPEN):
-        essay = Essay.objects.select_for_update().get(pk=decision.essay_id)
-        if essay.comments_open != (action == Decision.Action.REOPEN):
-            _refuse_undo(decision, _("comments on the essay are no longer so"))
-        undo_state = {"comments_open": essay.comments_open}
-        essay.comments_open = state["comments_open"]
-        essay.save(update_fields=["comments_open"])
-    elif action in (Decision.Action.SUSPEND, Decision.Action.PREMODERATE):
-        if decision.subject_user is not None:
-            check_may_restrict(actor, decision.subject_user)
-        restriction = (
-            Restriction.objects.select_for_update().filter(pk=state["restriction"]).first()
-        )
-        if restriction is None:
-            raise Refused(_("The account this restriction was on no longer exists."), status=409)
-        if not restriction.is_active:
-            _refuse_undo(decision, _("the restriction has ended or was lifted"))
-        undo_state = {"lifted_at": None}
-        restriction.lifted_at = timezone.now()
-        restriction.save(update_fields=["lifted_at"])
-    elif action in (Decision.Action.LIFT, Decision.Action.CLEAR_PREMODERATION):
-        if decision.subject_user is not None:
-            check_may_restrict(actor, decision.subject_user)
-        lifted = list(Restriction.objects.select_for_update().filter(pk__in=state["lifted"]))
-        kind = RESTRICTION_KIND_OF[action]
-        if any(r.lifted_at is None for r in lifted) or (
-            decision.subject_user is not None
-            and decision.subject_user.restrictions.active().filter(kind=kind).exists()
-        ):
-            _refuse_undo(decision, _("the author has been restricted again since"))
-        undo_state = {"lifted": state["lifted"]}
-        Restriction.objects.filter(pk__in=state["lifted"]).update(lifted_at=None)
-    elif action == Decision.Action.REATTACH:
-        undo_state = _undo_reattach(decision)
-    else:
-        raise Refused(_("This decision cannot be undone."), status=409)
-    return Decision.objects.create(
-        actor=actor,
-        action=Decision.Action.UNDO,
-        comment=decision.comment,
-        essay=decision.essay,
-        subject_user=decision.subject_user,
-        reason=reason,
-        public_reason=public_reason,
-        previous_state=undo_state,
-        undoes=decision,
-    )
-
-
-def _undo_reattach(decision: Decision) -> dict:
-    """Put a re-attached thread back where it was, with the replies posted since: they
-    belong to the thread, so they follow its root."""
-    recorded = decision.previous_state["comments"]
-    root_id = decision.comment_id
-    thread = list(
-        Comment.objects.select_for_update().filter(models.Q(pk=root_id) | models.Q(root_id=root_id))
-    )
-    undo_state = {"comments": _thread_anchor_state(thread)}
-    root_paragraph, root_status, root_text, _lost = recorded[str(root_id)]
-    for comment in thread:
-        paragraph_id, status, text, lost = recorded.get(
-            str(comment.pk), [root_paragraph, root_status, root_text, False]
-        )
-        comment.paragraph_id, comment.anchor_status = paragraph_id, status
-        comment.anchor_text, comment.quote_lost = text, lost
-    Comment.objects.bulk_update(thread, ["paragraph", "anchor_status", "anchor_text", "quote_lost"])
-    return undo_state

@@ -24,6 +24,7 @@ from . import reads, services
 from .forms import DecisionForm, LogFilterForm, ReportForm, RestrictForm
 from .models import MODERATORS_GROUP, Decision, Restriction
 from .policy import is_moderator
+from .undo import decision_undo
 
 User = get_user_model()
 
@@ -351,7 +352,7 @@ def log(request):
 def undo(request, pk):
     decision = get_object_or_404(Decision, pk=pk)
     try:
-        services.decision_undo(
+        decision_undo(
             actor=request.user,
             decision=decision,
             reason=request.POST.get("reason", "")[:1000],

@@ -11,6 +11,7 @@ from forum.discussion.models import Comment
 from forum.moderation import services
 from forum.moderation.models import Decision, Flag, ReasonCode, Restriction
 from forum.moderation.services import moderators_group
+from forum.moderation.undo import decision_undo
 from forum.refusals import Refused
 from forum.subscriptions.models import Notification
 from tests.conftest import essay_source, make_user
@@ -43,7 +44,7 @@ def test_undoing_a_hold_does_not_republish_a_comment_removed_since(user, moderat
     hold = Decision.objects.get(comment=held, action=Decision.Action.HOLD)
     services.comment_remove(actor=moderator, comment=held, reason_code="spam")
     with pytest.raises(Refused, match="“removed” by") as refusal:
-        services.decision_undo(actor=moderator, decision=hold)
+        decision_undo(actor=moderator, decision=hold)
     assert refusal.value.status == 409 and f"#{hold.pk + 1}" in refusal.value.message
     held.refresh_from_db()
     assert held.status == Comment.Status.REMOVED
@@ -55,7 +56,7 @@ def test_an_authors_deletion_is_final(user, moderator, essay, django_capture_on_
     discussion.comment_delete(comment=held, actor=user)
     with django_capture_on_commit_callbacks(execute=True):
         for act in (
-            lambda: services.decision_undo(actor=moderator, decision=hold),
+            lambda: decision_undo(actor=moderator, decision=hold),
             lambda: services.comment_approve(actor=moderator, comment=held),
             lambda: services.comment_restore(actor=moderator, comment=held),
         ):
@@ -73,14 +74,14 @@ def test_suspend_lift_and_their_undos_agree_with_the_log(veteran, moderator, ess
     )
     lift = services.user_restriction_lift(actor=moderator, user=veteran, kind="suspension")
     with pytest.raises(Refused, match="lifted suspension") as refusal:
-        services.decision_undo(actor=moderator, decision=suspend)
+        decision_undo(actor=moderator, decision=suspend)
     assert f"#{lift.pk}" in refusal.value.message
-    services.decision_undo(actor=moderator, decision=lift)
+    decision_undo(actor=moderator, decision=lift)
     # The suspension stands again, and the log does not say it was undone.
     assert veteran.restrictions.active().filter(kind="suspension").exists()
     assert not hasattr(Decision.objects.get(pk=suspend.pk), "undone_by")
     # Now undoing the suspension itself works.
-    services.decision_undo(actor=moderator, decision=Decision.objects.get(pk=suspend.pk))
+    decision_undo(actor=moderator, decision=Decision.objects.get(pk=suspend.pk))
     assert not veteran.restrictions.active().exists()
 
 
@@ -89,9 +90,9 @@ def test_an_undo_applies_again_once_the_later_decision_is_undone(veteran, modera
     remove = services.comment_remove(actor=moderator, comment=comment, reason_code="spam")
     restore = services.comment_restore(actor=moderator, comment=comment)
     with pytest.raises(Refused):
-        services.decision_undo(actor=moderator, decision=remove)
-    services.decision_undo(actor=moderator, decision=restore)
-    services.decision_undo(actor=moderator, decision=Decision.objects.get(pk=remove.pk))
+        decision_undo(actor=moderator, decision=remove)
+    decision_undo(actor=moderator, decision=restore)
+    decision_undo(actor=moderator, decision=Decision.objects.get(pk=remove.pk))
     comment.refresh_from_db()
     assert comment.status == Comment.Status.PUBLISHED
 
@@ -107,7 +108,7 @@ def test_undoing_a_reattach_takes_the_replies_posted_since_with_the_thread(
     reattach = services.thread_reattach(actor=moderator, comment=root, paragraph=gamma)
     reply = post(veteran, essay, "A reply posted on gamma.", parent=root)
     assert reply.paragraph_id == gamma.pk
-    services.decision_undo(actor=moderator, decision=reattach)
+    decision_undo(actor=moderator, decision=reattach)
     reply.refresh_from_db()
     assert reply.paragraph_id == beta.pk  # with its thread, not left behind
     page = client.get(essay.get_absolute_url()).content.decode()
@@ -164,7 +165,7 @@ def test_private_notes_never_reach_the_author(veteran, moderator, essay):
     restore = services.comment_restore(
         actor=moderator, comment=comment, reason="PRIVATE-restore", public_reason="On appeal"
     )
-    services.decision_undo(actor=moderator, decision=restore, reason="PRIVATE-undo")
+    decision_undo(actor=moderator, decision=restore, reason="PRIVATE-undo")
     services.comment_approve(actor=moderator, comment=comment, reason="PRIVATE-approve")
     client = Client()
     client.force_login(veteran)

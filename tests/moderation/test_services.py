@@ -5,6 +5,7 @@ from forum.discussion import services as discussion
 from forum.discussion.models import Comment
 from forum.moderation import services
 from forum.moderation.models import Decision, Flag, Restriction, WordRule
+from forum.moderation.undo import decision_undo
 from forum.refusals import Refused
 from tests.conftest import make_user
 
@@ -164,7 +165,7 @@ def test_approve_keeps_the_comment_and_clears_reports_and_undo_restores_them(
     before = snapshot(comment)
     decision = services.comment_approve(actor=moderator, comment=comment, reason="Fine.")
     assert snapshot(comment) == (Comment.Status.PUBLISHED, "", [])
-    services.decision_undo(actor=moderator, decision=decision)
+    decision_undo(actor=moderator, decision=decision)
     assert snapshot(comment) == before
 
 
@@ -186,11 +187,11 @@ def test_remove_shows_the_public_reason_and_undo_restores_exactly(
     )  # unrelated thread
     page = client.get(essay.get_absolute_url()).content.decode()
     assert "Buy my stuff." not in page
-    undo = services.decision_undo(actor=moderator, decision=decision, reason="Too hasty")
+    undo = decision_undo(actor=moderator, decision=decision, reason="Too hasty")
     assert snapshot(comment) == before
     assert undo.undoes == decision and undo.action == Decision.Action.UNDO
     with pytest.raises(Refused, match="already been undone"):
-        services.decision_undo(actor=moderator, decision=decision)
+        decision_undo(actor=moderator, decision=decision)
 
 
 def test_a_removed_comment_with_replies_leaves_a_placeholder_with_the_reason(
@@ -222,7 +223,7 @@ def test_lock_stops_replies_anywhere_in_the_thread_and_undo_reopens_it(veteran, 
     with pytest.raises(Refused, match="locked") as refusal:
         post(veteran, essay, parent=reply)
     assert refusal.value.status == 403
-    services.decision_undo(actor=moderator, decision=decision)
+    decision_undo(actor=moderator, decision=decision)
     assert post(veteran, essay, parent=reply).pk
 
 
@@ -230,7 +231,7 @@ def test_closing_an_essay_and_undoing_it(veteran, moderator, essay):
     decision = services.essay_comments_set(actor=moderator, essay=essay, open_=False)
     with pytest.raises(Refused, match="closed"):
         post(veteran, essay)
-    services.decision_undo(actor=moderator, decision=decision)
+    decision_undo(actor=moderator, decision=decision)
     essay.refresh_from_db()
     assert essay.comments_open
 
@@ -258,7 +259,7 @@ def test_suspension_blocks_posting_tells_until_when_and_why_and_can_be_lifted(
     with pytest.raises(Refused, match="suspended from posting until .* Reason: Insults") as refusal:
         post(veteran, essay)
     assert refusal.value.status == 403
-    services.decision_undo(actor=moderator, decision=decision)
+    decision_undo(actor=moderator, decision=decision)
     assert post(veteran, essay).pk
     services.user_restrict(
         actor=moderator, user=veteran, kind=Restriction.Kind.SUSPENSION, reason="Again"
@@ -269,7 +270,7 @@ def test_suspension_blocks_posting_tells_until_when_and_why_and_can_be_lifted(
         actor=moderator, user=veteran, kind=Restriction.Kind.SUSPENSION
     )
     assert post(veteran, essay).pk
-    services.decision_undo(actor=moderator, decision=lift)  # undoing a lift suspends again
+    decision_undo(actor=moderator, decision=lift)  # undoing a lift suspends again
     with pytest.raises(Refused, match="suspended"):
         post(veteran, essay)
 
@@ -288,7 +289,7 @@ def test_an_expired_suspension_no_longer_applies(veteran, moderator, essay):
 def test_undoing_a_hold_publishes_the_comment(user, moderator, essay):
     comment = post(user, essay)
     hold = Decision.objects.get(comment=comment, action=Decision.Action.HOLD)
-    services.decision_undo(actor=moderator, decision=hold)
+    decision_undo(actor=moderator, decision=hold)
     assert snapshot(comment)[0] == Comment.Status.PUBLISHED
 
 
@@ -297,7 +298,7 @@ def test_the_audit_log_records_each_step_and_is_append_only(veteran, user, moder
     remove = services.comment_remove(
         actor=moderator, comment=comment, reason_code="spam", reason="Ads"
     )
-    undo = services.decision_undo(actor=moderator, decision=remove)
+    undo = decision_undo(actor=moderator, decision=remove)
     services.comment_approve(actor=moderator, comment=comment)
     actions = list(Decision.objects.order_by("id").values_list("action", "actor", "reason"))
     assert actions == [
@@ -347,7 +348,7 @@ def test_a_moderator_reattaches_an_orphaned_thread_and_can_undo_it(veteran, mode
         comment.refresh_from_db()
         assert comment.paragraph == second and comment.anchor_status == "placed"
     assert decision.action == Decision.Action.REATTACH and decision.comment == root
-    services.decision_undo(actor=moderator, decision=decision)
+    decision_undo(actor=moderator, decision=decision)
     for comment in (root, reply):
         comment.refresh_from_db()
         assert comment.paragraph == third and comment.anchor_status == "orphaned"
