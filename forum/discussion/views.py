@@ -2,6 +2,7 @@
 form; with htmx (the HX-Request header) the same URLs answer with page fragments."""
 
 import hashlib
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -247,72 +248,126 @@ def _region_response(request, *, essay, paragraph, status=200, **extra):
     return response
 
 
+@dataclass
+class Submission:
+    """What became of a comment form sent to us: its status, a preview, or the result of
+    the write (None until something was written)."""
+
+    form: CommentForm
+    status: int = 200
+    preview_html: str = ""
+    retry_after: int | None = None
+    written: Comment | None = None
+
+
+def _submit(request, form, *, write, check=None, on_refusal=None) -> Submission:
+    """The flow every comment form shares (a new comment, a reply, an edit): validate,
+    then preview or write; a refusal becomes the form's error, the reader's text stays in
+    the form, and the status says what happened."""
+    submission = Submission(form)
+    if request.method != "POST":
+        return submission
+    if not form.is_valid():
+        submission.status = 400
+        return submission
+    body = form.cleaned_data["body"]
+    try:
+        if check is not None:
+            check()
+        if "preview" in request.POST:
+            submission.preview_html = services.comment_preview(
+                body=body, client=_preview_client(request)
+            )
+        else:
+            submission.written = write(body)
+    except Refused as refusal:
+        form.add_error(None, refusal.message)
+        submission.status, submission.retry_after = refusal.status, refusal.retry_after
+        if on_refusal is not None:
+            on_refusal(refusal, body)
+    return submission
+
+
+def _form_response(response, submission: Submission):
+    if submission.retry_after:
+        response["Retry-After"] = str(submission.retry_after)
+    return response
+
+
 def _compose(request, *, essay, paragraph=None, parent=None):
     """Show, preview or post a new comment or reply; every refusal keeps the reader's text."""
     draft_key = _draft_key(essay=essay, paragraph=paragraph, parent=parent)
-    field_id = f"reply-{parent.pk}-body" if parent else "compose-body"
     form = _comment_form(
         request,
         draft_key=draft_key,
-        field_id=field_id,
+        field_id=f"reply-{parent.pk}-body" if parent else "compose-body",
         data=request.POST if request.method == "POST" else None,
     )
-    context = {
-        "essay": essay,
-        "paragraph": paragraph,
-        "parent": parent,
-        "parent_readable": parent is not None and can_read_text(parent, request.user),
-        "form": form,
-    }
-    status = 400 if request.method == "POST" and not form.is_valid() else 200
-    if request.method == "POST" and form.is_valid():
-        body = form.cleaned_data["body"]
-        try:
-            if parent is not None and parent.status != Comment.Status.PUBLISHED:
-                raise Refused(
-                    _("That comment is no longer there to reply to. Your text is kept here."),
-                    status=409,
-                )
-            if "preview" in request.POST:
-                context["preview_html"] = services.comment_preview(
-                    body=body, client=_preview_client(request)
-                )
-            else:
-                if not request.user.is_authenticated:
-                    _consume_anonymous_attempt(request)
-                comment = services.comment_post(
-                    author=request.user,
-                    essay=essay,
-                    body=body,
-                    paragraph=paragraph,
-                    parent=parent,
-                    quote=form.cleaned_data["quote"] if parent is None else "",
-                    quote_prefix=form.cleaned_data["quote_prefix"],
-                    quote_suffix=form.cleaned_data["quote_suffix"],
-                )
-                _drop_draft(request, draft_key)
-                if request.htmx and comment.paragraph and not comment.paragraph.is_live:
-                    # An orphaned thread has no region to refresh: go to its own page.
-                    messages.info(request, _posted_message(comment))
-                    response = HttpResponse(status=204)
-                    response["HX-Redirect"] = comment.get_absolute_url()
-                    return response
-                if request.htmx:
-                    return _region_response(
-                        request,
-                        essay=essay,
-                        paragraph=comment.paragraph,
-                        focus=comment,
-                        notice=_posted_message(comment),
-                    )
-                messages.info(request, _posted_message(comment))
-                return redirect(comment.get_absolute_url())
-        except Refused as refusal:
-            if refusal.status in (403, 429):
-                _stash_draft(request, draft_key, body)
-            form.add_error(None, refusal.message)
-            status = refusal.status
-            context["retry_after"] = refusal.retry_after
+
+    def check_parent():
+        if parent is not None and parent.status != Comment.Status.PUBLISHED:
+            raise Refused(
+                _("That comment is no longer there to reply to. Your text is kept here."),
+                status=409,
+            )
+
+    def post(body):
+        if not request.user.is_authenticated:
+            _consume_anonymous_attempt(request)
+        return services.comment_post(
+            author=request.user,
+            essay=essay,
+            body=body,
+            paragraph=paragraph,
+            parent=parent,
+            quote=form.cleaned_data["quote"] if parent is None else "",
+            quote_prefix=form.cleaned_data["quote_prefix"],
+            quote_suffix=form.cleaned_data["quote_suffix"],
+        )
+
+    def keep_draft(refusal, body):
+        # Logging in or waiting out a limit: the text waits in the session.
+        if refusal.status in (403, 429):
+            _stash_draft(request, draft_key, body)
+
+    submission = _submit(request, form, write=post, check=check_parent, on_refusal=keep_draft)
+    if submission.written is not None:
+        _drop_draft(request, draft_key)
+        return _posted_response(request, essay=essay, comment=submission.written)
+    if request.htmx and parent is None and request.method == "POST":
+        response = _region_response(
+            request, essay=essay, paragraph=paragraph, form=form, status=submission.status
+        )
+        return _form_response(response, submission)
+    context = _compose_context(request, essay=essay, paragraph=paragraph, parent=parent)
+    context.update(form=form, preview_html=submission.preview_html)
+    template = "discussion/_compose_form.html" if request.htmx else "discussion/compose.html"
+    return _form_response(render(request, template, context, status=submission.status), submission)
+
+
+def _posted_response(request, *, essay, comment):
+    """Where a reader lands after posting: the thread, with what happened to the comment."""
+    if request.htmx and comment.paragraph and not comment.paragraph.is_live:
+        # An orphaned thread has no region to refresh: go to its own page.
+        messages.info(request, _posted_message(comment))
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = comment.get_absolute_url()
+        return response
+    if request.htmx:
+        return _region_response(
+            request,
+            essay=essay,
+            paragraph=comment.paragraph,
+            focus=comment,
+            notice=_posted_message(comment),
+        )
+    messages.info(request, _posted_message(comment))
+    return redirect(comment.get_absolute_url())
+
+
+def _compose_context(request, *, essay, paragraph, parent) -> dict:
+    """What the compose form shows around the text: the parent, the way to log in and
+    back, and whether this reader may post."""
     if parent is not None:
         return_to = request.path
     elif paragraph is not None:
@@ -320,23 +375,17 @@ def _compose(request, *, essay, paragraph=None, parent=None):
     else:
         return_to = f"{essay.get_absolute_url()}#discussion"
     suspension = policy().posting_refusal(request.user)
-    context.update(
-        suspension=suspension,
-        posting=_posting_state(request, essay, suspension),
-        login_url=_login_url(return_to),
-        post_url=request.path,
-        enhanced=bool(request.htmx),
-    )
-    if request.htmx and parent is None and request.method == "POST":
-        response = _region_response(
-            request, essay=essay, paragraph=paragraph, form=form, status=status
-        )
-    else:
-        template = "discussion/_compose_form.html" if request.htmx else "discussion/compose.html"
-        response = render(request, template, context, status=status)
-    if context.get("retry_after"):
-        response["Retry-After"] = str(context["retry_after"])
-    return response
+    return {
+        "essay": essay,
+        "paragraph": paragraph,
+        "parent": parent,
+        "parent_readable": parent is not None and can_read_text(parent, request.user),
+        "suspension": suspension,
+        "posting": _posting_state(request, essay, suspension),
+        "login_url": _login_url(return_to),
+        "post_url": request.path,
+        "enhanced": bool(request.htmx),
+    }
 
 
 def _posted_message(comment) -> str:
@@ -413,29 +462,23 @@ def comment_edit(request, pk):
         initial={"body": comment.body},
         field_id="edit-body",
     )
-    context = {"comment": comment, "form": form, "essay": comment.essay}
-    status = 400 if request.method == "POST" and not form.is_valid() else 200
-    retry_after = None
-    if request.method == "POST" and form.is_valid():
-        body = form.cleaned_data["body"]
-        try:
-            if "preview" in request.POST:
-                context["preview_html"] = services.comment_preview(
-                    body=body, client=_preview_client(request)
-                )
-            else:
-                comment = services.comment_edit(comment=comment, editor=request.user, body=body)
-                if comment.status == Comment.Status.PENDING:
-                    messages.info(request, _posted_message(comment))
-                return redirect(comment.get_absolute_url())
-        except Refused as refusal:
-            form.add_error(None, refusal.message)
-            status = refusal.status
-            retry_after = refusal.retry_after
-    response = render(request, "discussion/comment_edit.html", context, status=status)
-    if retry_after:
-        response["Retry-After"] = str(retry_after)
-    return response
+    submission = _submit(
+        request,
+        form,
+        write=lambda body: services.comment_edit(comment=comment, editor=request.user, body=body),
+    )
+    if submission.written is not None:
+        if submission.written.is_pending:
+            messages.info(request, _posted_message(submission.written))
+        return redirect(submission.written.get_absolute_url())
+    context = {
+        "comment": comment,
+        "form": form,
+        "essay": comment.essay,
+        "preview_html": submission.preview_html,
+    }
+    response = render(request, "discussion/comment_edit.html", context, status=submission.status)
+    return _form_response(response, submission)
 
 
 @login_required
