@@ -91,17 +91,25 @@ def reader_client(client, user):
     return client
 
 
+def post(author, essay, body="A thought.", **kwargs):
+    """A comment written as a reader writes one: through the service."""
+    from forum.discussion.services import comment_post
+
+    return comment_post(author=author, essay=essay, body=body, **kwargs)
+
+
 def add_comment(essay, *, body="A comment.", paragraph=None, parent=None, author=None, **fields):
-    """Store a published comment the way the write path does: body rendered once."""
+    """Store a comment in any state directly, for tests of the read path (many comments,
+    states the rules would not let a reader reach at once). Threading and rendering are the
+    write path's own (`Comment.place_in_thread`, `render_comment`); tests of writing go
+    through the services (`post`)."""
     body = normalize_body(body)
     if parent is not None:
         paragraph = parent.paragraph
     comment = Comment(
         essay=essay,
         paragraph=paragraph,
-        parent=parent,
-        root=(parent.root or parent) if parent else None,
-        depth=parent.depth + 1 if parent else 0,
+        **Comment.place_in_thread(parent),
         author=author,
         author_name="" if author else "Someone",
         anchor_text=paragraph.text if paragraph else "",

@@ -124,6 +124,14 @@ class Comment(models.Model):
     def anchor(self) -> str:
         return f"c-{self.pk}"
 
+    @staticmethod
+    def place_in_thread(parent: "Comment | None") -> dict:
+        """Where a new comment sits in its thread: a reply joins its parent's thread (same
+        root, one level deeper); a top-level comment is its own thread's root."""
+        if parent is None:
+            return {"parent": None, "root": None, "depth": 0}
+        return {"parent": parent, "root": parent.root or parent, "depth": parent.depth + 1}
+
     @property
     def thread_root_id(self) -> int:
         return self.root_id or self.pk

@@ -185,9 +185,7 @@ def comment_post(
     comment = Comment(
         essay=essay,
         paragraph=paragraph,
-        parent=parent,
-        root=(parent.root or parent) if parent else None,
-        depth=parent.depth + 1 if parent else 0,
+        **Comment.place_in_thread(parent),
         author=author,
         body=body,
         body_html=body_html,

@@ -4,7 +4,7 @@ from forum.discussion import services
 from forum.discussion.models import Comment, CommentRevision
 from forum.discussion.signals import comment_published, comment_removed
 from forum.refusals import Refused
-from tests.conftest import make_user
+from tests.conftest import make_user, post
 
 
 @pytest.fixture
@@ -15,10 +15,6 @@ def essay(make_essay):
 @pytest.fixture
 def paragraph(essay):
     return essay.paragraphs.get(position=2)
-
-
-def post(author, essay, body="A thought.", **kwargs):
-    return services.comment_post(author=author, essay=essay, body=body, **kwargs)
 
 
 def test_post_on_a_paragraph_renders_the_body_once(user, essay, paragraph):

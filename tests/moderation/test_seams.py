@@ -14,7 +14,7 @@ from forum.moderation.services import moderators_group
 from forum.moderation.undo import decision_undo
 from forum.refusals import Refused
 from forum.subscriptions.models import Notification
-from tests.conftest import essay_source, make_user
+from tests.conftest import essay_source, make_user, post
 
 
 @pytest.fixture
@@ -30,10 +30,6 @@ def second_moderator(db):
     user = make_user("mod2@example.org", "Second Mod")
     user.groups.add(moderators_group())
     return user
-
-
-def post(author, essay, body, **kwargs):
-    return discussion.comment_post(author=author, essay=essay, body=body, **kwargs)
 
 
 # Undo ------------------------------------------------------------------------------------

@@ -7,11 +7,7 @@ from forum.moderation import services
 from forum.moderation.models import Decision, Flag, Restriction, WordRule
 from forum.moderation.undo import decision_undo
 from forum.refusals import Refused
-from tests.conftest import make_user
-
-
-def post(author, essay, body="A thought.", **kwargs):
-    return discussion.comment_post(author=author, essay=essay, body=body, **kwargs)
+from tests.conftest import make_user, post
 
 
 def readers(count):

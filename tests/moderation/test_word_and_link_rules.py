@@ -8,10 +8,7 @@ from forum.moderation import policy
 from forum.moderation.models import WordRule
 from forum.moderation.rules import HoldReason
 from forum.refusals import Refused
-
-
-def post(author, essay, body):
-    return discussion.comment_post(author=author, essay=essay, body=body)
+from tests.conftest import post
 
 
 def hold_reasons(author, essay, body):

@@ -3,8 +3,8 @@ import io
 import pytest
 from django.core.management import call_command
 
-from forum.discussion import services as discussion
 from tests.conftest import make_user
+from tests.conftest import post as post_comment
 
 
 @pytest.fixture
@@ -31,11 +31,11 @@ def bob(db):
 def post(django_capture_on_commit_callbacks):
     """Post as a reader would, running what happens after commit (the task is queued)."""
 
-    def post(author, essay, body="A comment.", **kwargs):
+    def post_and_commit(author, essay, body="A comment.", **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
-            return discussion.comment_post(author=author, essay=essay, body=body, **kwargs)
+            return post_comment(author, essay, body, **kwargs)
 
-    return post
+    return post_and_commit
 
 
 @pytest.fixture(autouse=True)
