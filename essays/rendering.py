@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from html import escape
 from html.parser import HTMLParser
 
+from django.utils.translation import gettext as _
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
@@ -45,11 +46,11 @@ def parse_front_matter(source: str) -> tuple[dict[str, str], str]:
     """Split `key: value` lines between two `---` fences from the Markdown body."""
     lines = source.split("\n")
     if not lines or lines[0].strip() != FRONT_MATTER_FENCE:
-        raise EssaySourceError("The source must start with front matter between '---' lines.")
+        raise EssaySourceError(_("The source must start with front matter between '---' lines."))
     try:
         end = next(i for i, line in enumerate(lines[1:], 1) if line.strip() == FRONT_MATTER_FENCE)
     except StopIteration:
-        raise EssaySourceError("The front matter is not closed by a '---' line.") from None
+        raise EssaySourceError(_("The front matter is not closed by a '---' line.")) from None
     meta = {}
     for number, line in enumerate(lines[1:end], 2):
         if not line.strip():
@@ -57,7 +58,10 @@ def parse_front_matter(source: str) -> tuple[dict[str, str], str]:
         name, separator, value = line.partition(":")
         name = name.strip()
         if not separator or name not in FRONT_MATTER_KEYS:
-            raise EssaySourceError(f"Line {number} of the front matter is not a known 'key: value'")
+            raise EssaySourceError(
+                _("Line %(number)s of the front matter is not a known 'key: value'")
+                % {"number": number}
+            )
         # Strip ASCII blanks only: the titles may hold meaningful non-breaking spaces.
         meta[name] = value.strip(" \t")
     return meta, "\n".join(lines[end + 1 :])
@@ -68,11 +72,13 @@ def parse_essay(source: str, *, url: str = "") -> EssayDocument:
     meta, body = parse_front_matter(source.replace("\r\n", "\n"))
     for required in ("slug", "title"):
         if not meta.get(required):
-            raise EssaySourceError(f"The front matter needs a '{required}'.")
+            raise EssaySourceError(_("The front matter needs a '%(key)s'.") % {"key": required})
     if not SLUG.fullmatch(meta["slug"]):
         raise EssaySourceError(
-            "The slug may hold only letters, digits, hyphens and underscores (it is the "
-            "essay's address)."
+            _(
+                "The slug may hold only letters, digits, hyphens and underscores (it is the "
+                "essay's address)."
+            )
         )
     return EssayDocument(
         slug=meta["slug"],
@@ -170,7 +176,7 @@ def _closing_index(tokens: list[Token], start: int) -> int:
         depth += tokens[index].nesting
         if depth == 0:
             return index
-    raise EssaySourceError("Unbalanced Markdown structure.")
+    raise EssaySourceError(_("Unbalanced Markdown structure."))
 
 
 class _TextExtractor(HTMLParser):

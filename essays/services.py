@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from forum.refusals import Refused
 
@@ -93,9 +94,9 @@ def essay_import(*, source: str, publish: bool = True) -> ImportResult:
 def essay_revise(*, editor, essay: Essay, source: str) -> ImportResult:
     """An editor publishes a revision of `essay` from the site (the command needs no editor)."""
     if not editor.has_perm("essays.change_essay"):
-        raise Refused("Only the site’s editors can publish a revision of an essay.", status=403)
+        raise Refused(_("Only the site’s editors can publish a revision of an essay."), status=403)
     if parse_essay(source).slug != essay.slug:
-        raise EssaySourceError("The source's slug names another essay.")
+        raise EssaySourceError(_("The source's slug names another essay."))
     return essay_import(source=source)
 
 

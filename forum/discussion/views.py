@@ -530,7 +530,7 @@ def essay_publish(request, slug):
         try:
             previewed, live, plan, blocks = preview_revision(source=source)
             if previewed.pk != essay.pk:
-                raise EssaySourceError("The source's slug names another essay.")
+                raise EssaySourceError(_("The source's slug names another essay."))
         except (EssaySourceError, Essay.DoesNotExist) as error:
             context["error"] = str(error) or "The source names no existing essay."
             status = 400
@@ -541,10 +541,18 @@ def essay_publish(request, slug):
                 result = essay_revise(editor=request.user, essay=essay, source=source)
                 messages.success(
                     request,
-                    f"Published revision {result.essay.revision}: {result.kept} kept, "
-                    f"{result.added} added, {result.retired} retired."
+                    _(
+                        "Published revision %(revision)s: %(kept)s kept, %(added)s added, "
+                        "%(retired)s retired."
+                    )
+                    % {
+                        "revision": result.essay.revision,
+                        "kept": result.kept,
+                        "added": result.added,
+                        "retired": result.retired,
+                    }
                     if result.revised
-                    else "Nothing changed: no new revision.",
+                    else _("Nothing changed: no new revision."),
                 )
                 return redirect(essay)
             context.update(

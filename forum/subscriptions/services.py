@@ -260,15 +260,21 @@ def build_email(user, notifications, *, digest: bool) -> EmailMultiAlternatives:
         "digest": digest,
     }
     if digest:
-        subject = f"Your daily digest: {len(notifications)} new"
+        subject = _("Your daily digest: %(count)s new") % {"count": len(notifications)}
     elif len(notifications) == 1:
         only = notifications[0]
         if only.is_activity:
-            subject = f"{only.comment.author_display} {only.get_reason_display()}"
+            subject = _("%(author)s %(reason)s") % {
+                "author": only.comment.author_display,
+                "reason": only.get_reason_display(),
+            }
         else:
             subject = str(only.get_reason_display()).capitalize()
     else:
-        subject = f"{len(notifications)} new comments on “{notifications[0].comment.essay.title}”"
+        subject = _("%(count)s new comments on “%(essay)s”") % {
+            "count": len(notifications),
+            "essay": notifications[0].comment.essay.title,
+        }
     # A header is one line: whatever a name holds, the subject cannot carry a line break.
     subject = " ".join(f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}".split())
     message = EmailMultiAlternatives(
