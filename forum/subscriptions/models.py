@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from essays.models import Essay, Paragraph
@@ -139,6 +140,15 @@ class Notification(models.Model):
     @property
     def is_activity(self) -> bool:
         return self.reason in self.ACTIVITY_REASONS
+
+    @property
+    def headline(self) -> str:
+        """What happened, in a line: "Ada replied to you", or "Your comment was removed:
+        Spam" (a moderation outcome, with its public reason)."""
+        if self.is_activity:
+            return f"{self.comment.author_display} {self.get_reason_display()}"
+        what = capfirst(self.get_reason_display())
+        return f"{what}: {self.detail}" if self.detail else what
 
 
 def new_token() -> str:

@@ -262,14 +262,7 @@ def build_email(user, notifications, *, digest: bool) -> EmailMultiAlternatives:
     if digest:
         subject = _("Your daily digest: %(count)s new") % {"count": len(notifications)}
     elif len(notifications) == 1:
-        only = notifications[0]
-        if only.is_activity:
-            subject = _("%(author)s %(reason)s") % {
-                "author": only.comment.author_display,
-                "reason": only.get_reason_display(),
-            }
-        else:
-            subject = str(only.get_reason_display()).capitalize()
+        subject = notifications[0].headline
     else:
         subject = _("%(count)s new comments on “%(essay)s”") % {
             "count": len(notifications),
