@@ -12,8 +12,9 @@ from forum.discussion.markup import normalize_body, render_comment
 from forum.discussion.models import Comment
 
 PROJECT = Path(__file__).resolve().parent.parent
-SHARED = PROJECT.parent / "shared"
-SEED_TEXT = SHARED / "seed" / "stalinism-the-inner-truth-of-bolshevism.txt"
+# Test data lives in the repository (tests/data/README.md says where it came from).
+TEST_DATA = PROJECT / "tests" / "data"
+SEED_TEXT = TEST_DATA / "stalinism-the-inner-truth-of-bolshevism.txt"
 SEED_SOURCE = PROJECT / "essays" / "content" / "stalinism-the-inner-truth-of-bolshevism.md"
 SEED_SLUG = "stalinism-the-inner-truth-of-bolshevism"
 

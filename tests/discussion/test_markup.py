@@ -1,4 +1,4 @@
-"""Every payload of the shared XSS corpus goes through the real pipeline and comes out inert."""
+"""Every payload of the XSS corpus (tests/data/) goes through the real pipeline, inert."""
 
 import json
 from pathlib import Path
@@ -17,9 +17,9 @@ from forum.discussion.markup import (
     visible_text,
 )
 from forum.discussion.models import Comment
-from tests.conftest import SHARED
+from tests.conftest import TEST_DATA
 
-CORPUS = SHARED / "testdata" / "xss_payloads.jsonl"
+CORPUS = TEST_DATA / "xss_payloads.jsonl"
 PAYLOADS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
 NS = "{http://www.w3.org/1999/xhtml}"
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "background", "poster"}
