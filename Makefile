@@ -7,6 +7,11 @@ BIN := $(VENV)/bin
 HOST_PORT ?= 127.0.0.1:8000
 CHROMIUM := /usr/bin/chromium
 
+# The settings fail closed (unset DJANGO_DEBUG is production): these two commands are
+# development, and say so. Links in emails follow the address `make run` serves on.
+run test setup: export DJANGO_DEBUG := true
+run: export SITE_URL ?= http://$(HOST_PORT)
+
 .PHONY: run test setup lint format chromium clean
 
 $(BIN)/python:

@@ -1,11 +1,14 @@
 """Settings for the forum site: one module, driven by environment variables.
 
-Development needs no variable at all (SQLite file in the project folder, local-memory
-cache, DEBUG on). Production sets DJANGO_DEBUG=false and must then provide a real
-secret key and its allowed hosts; every variable is listed in .env.example.
+It fails closed: without DJANGO_DEBUG=true it is production, and refuses to start without a
+real secret key, its allowed hosts and its public address. `make run` and `make test` set
+development mode themselves; development then needs nothing else (SQLite file in the project
+folder, local-memory cache, a secret key generated once per checkout into an ignored file).
+Every variable is listed in .env.example.
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -13,7 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEVELOPMENT_SECRET_KEY = "development-only-insecure-key-never-use-in-production"  # noqa: S105
+# Development's secret key: made once per checkout, never committed (.gitignore).
+DEVELOPMENT_SECRET_KEY_FILE = BASE_DIR / ".development-secret-key"
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -32,30 +36,49 @@ def env_list(name: str, default: list[str]) -> list[str]:
 def require_production_setting(name: str, value, problem: str) -> None:
     if not value:
         raise ImproperlyConfigured(
-            f"{name} is missing: with DJANGO_DEBUG=false the site needs {problem}. "
+            f"{name} is missing: in production (DJANGO_DEBUG is not true) the site needs "
+            f"{problem}. "
             f"Set {name} in the environment (see .env.example)."
         )
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+def development_secret_key() -> str:
+    """This checkout's own development key, made on first use."""
+    try:
+        return DEVELOPMENT_SECRET_KEY_FILE.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(50)
+        DEVELOPMENT_SECRET_KEY_FILE.write_text(key + "\n")
+        DEVELOPMENT_SECRET_KEY_FILE.chmod(0o600)
+        return key
+
+
+# Unset is production: a forgotten variable must not open the debug pages and a known key.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", [])
+# The public address of the site, used for links in emails (never the request's Host).
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 if DEBUG:
-    SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
+    SECRET_KEY = SECRET_KEY or development_secret_key()
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]"]
+    # `make run` passes the address it serves on (HOST_PORT).
+    SITE_URL = SITE_URL or "http://127.0.0.1:8000"
 else:
     require_production_setting(
         "DJANGO_SECRET_KEY",
-        SECRET_KEY and SECRET_KEY != DEVELOPMENT_SECRET_KEY and len(SECRET_KEY) >= 32,
+        len(SECRET_KEY) >= 32,
         "a real secret key of at least 32 random characters",
     )
     require_production_setting(
         "DJANGO_ALLOWED_HOSTS", ALLOWED_HOSTS, "the host names it serves, comma-separated"
     )
-
-# The public address of the site, used for links in emails (never the request's Host).
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+    require_production_setting(
+        "SITE_URL",
+        SITE_URL.startswith(("https://", "http://")),
+        "its public address for links in emails, e.g. https://essays.example.org",
+    )
 
 # Social login is off unless providers are named, e.g. "github,google", each with
 # SOCIAL_<PROVIDER>_CLIENT_ID and SOCIAL_<PROVIDER>_SECRET.
