@@ -79,3 +79,22 @@ def test_the_development_key_is_this_checkouts_own_and_never_committed(tmp_path)
         site_settings.DEVELOPMENT_SECRET_KEY_FILE = original
     ignored = (PROJECT / ".gitignore").read_text().split()
     assert original.name in ignored
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="CI runs this with REDIS_URL set")
+def test_with_redis_the_cache_and_rate_limits_are_shared_between_processes():
+    """What one process counts, another sees: the limits hold across web processes."""
+    from django.core.cache import caches
+
+    from forum.ratelimits import RateLimited, consume
+
+    assert type(caches["default"]).__name__ == "RedisCache"
+    code = (
+        "import django; django.setup()\n"
+        "from forum.ratelimits import consume\n"
+        "for _ in range(3): consume('shared-test', 'someone', [(3, 60)])\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "forum.settings", "DJANGO_DEBUG": "true"}
+    subprocess.run([sys.executable, "-c", code], cwd=PROJECT, env=env, check=True, timeout=60)
+    with pytest.raises(RateLimited):
+        consume("shared-test", "someone", [(3, 60)])
