@@ -91,10 +91,15 @@ def essay_import(*, source: str, publish: bool = True) -> ImportResult:
     return ImportResult(essay, False, True, kept, added, retired)
 
 
-def essay_revise(*, editor, essay: Essay, source: str) -> ImportResult:
-    """An editor publishes a revision of `essay` from the site (the command needs no editor)."""
+def check_can_publish(editor) -> None:
+    """Only editors (the essays.change_essay permission) publish revisions from the site."""
     if not editor.has_perm("essays.change_essay"):
         raise Refused(_("Only the site’s editors can publish a revision of an essay."), status=403)
+
+
+def essay_revise(*, editor, essay: Essay, source: str) -> ImportResult:
+    """An editor publishes a revision of `essay` from the site (the command needs no editor)."""
+    check_can_publish(editor)
     if parse_essay(source).slug != essay.slug:
         raise EssaySourceError(_("The source's slug names another essay."))
     return essay_import(source=source)

@@ -113,7 +113,8 @@ def add_comment(essay, *, body="A comment.", paragraph=None, parent=None, author
         **Comment.place_in_thread(parent),
         author=author,
         author_name="" if author else "Someone",
-        anchor_text=paragraph.text if paragraph else "",
+        # As the service does: a reply answers its thread's text.
+        anchor_text=parent.anchor_text if parent else paragraph.text if paragraph else "",
         body=body,
         body_html=render_comment(body),
         **fields,

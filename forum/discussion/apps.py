@@ -13,3 +13,9 @@ class DiscussionConfig(AppConfig):
         from .services import on_essay_revised
 
         essay_revised.connect(on_essay_revised, dispatch_uid="discussion-reanchor")
+        # Load the policy again when a test changes DISCUSSION_POLICY.
+        from django.core.signals import setting_changed
+
+        from .policy import forget_policy
+
+        setting_changed.connect(forget_policy, dispatch_uid="discussion-policy-setting")

@@ -11,7 +11,6 @@ from functools import cache
 from typing import Protocol, runtime_checkable
 
 from django.conf import settings
-from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
 
@@ -69,9 +68,8 @@ def policy() -> DiscussionPolicy:
     return import_string(getattr(settings, "DISCUSSION_POLICY", DEFAULT_POLICY))
 
 
-def _forget_policy(*, setting, **kwargs) -> None:
+def forget_policy(*, setting, **kwargs) -> None:
+    """Receiver of `setting_changed` (connected in DiscussionConfig.ready): tests that
+    change DISCUSSION_POLICY get the new policy."""
     if setting == "DISCUSSION_POLICY":
         policy.cache_clear()
-
-
-setting_changed.connect(_forget_policy, dispatch_uid="discussion-policy-setting")

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from essays.models import Essay, Paragraph
 from essays.rendering import EssaySourceError
-from essays.services import essay_revise, preview_revision
+from essays.services import check_can_publish, essay_revise, preview_revision
 from forum.ratelimits import client_address
 from forum.refusals import Refused
 
@@ -393,7 +393,11 @@ def _posted_message(comment) -> str:
     if comment.status == Comment.Status.PUBLISHED:
         return _("Your comment is published.")
     reasons = getattr(comment, "hold_reasons", None)
-    because = _(" because %(reasons)s") % {"reasons": _(", and ").join(reasons)} if reasons else ""
+    because = (
+        _(" because %(reasons)s") % {"reasons": _(", and ").join(_(r) for r in reasons)}
+        if reasons
+        else ""
+    )
     return _(
         "Your comment is saved and waits for a moderator’s review%(because)s. Until it is "
         "approved only you can see it; you will be told of the decision."
@@ -518,10 +522,9 @@ def comment_preview(request):
 @login_required
 def essay_publish(request, slug):
     """The editor's way to publish a revision: preview what happens to every thread first."""
-    if not request.user.has_perm("essays.change_essay"):
-        # A 403 that says why; sending a signed-in reader to log in again would loop.
-        message = _("Only the site’s editors can publish a revision of an essay.")
-        return render(request, "403.html", {"message": message}, status=403)
+    # A 403 that says why (RefusalMiddleware); sending a signed-in reader to log in again
+    # would loop.
+    check_can_publish(request.user)
     essay = get_object_or_404(Essay, slug=slug)
     source = request.POST.get("source", essay.source).replace("\r\n", "\n")
     context = {"essay": essay, "source": source}

@@ -120,6 +120,10 @@ class Decision(models.Model):
         raise ValueError("The audit log is append-only: decisions are never deleted.")
 
     @property
+    def is_undo(self) -> bool:
+        return self.action == self.Action.UNDO
+
+    @property
     def actor_display(self) -> str:
         return str(self.actor) if self.actor_id else str(_("The site’s rules"))
 

@@ -84,13 +84,15 @@ def queue_counts() -> dict[str, int]:
 
 
 def recent_decisions(limit: int = 50):
-    return Decision.objects.select_related("actor", "comment", "essay", "subject_user")[:limit]
+    return Decision.objects.select_related(
+        "actor", "comment", "essay", "subject_user", "undone_by", "undoes"
+    )[:limit]
 
 
 def log_decisions(*, moderator=None, author: str = "", essay=None):
     """The audit log, newest first, filtered by who decided, about whom, and on which essay."""
     decisions = Decision.objects.select_related(
-        "actor", "comment", "essay", "subject_user", "undone_by"
+        "actor", "comment", "essay", "subject_user", "undone_by", "undoes"
     )
     if moderator:
         decisions = decisions.filter(actor=moderator)

@@ -8,16 +8,21 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.utils.translation import gettext_noop
+
 from forum.invisible import strip_invisible
 
 
 class HoldReason:
-    NEW_ACCOUNT = "a new account's first comments are reviewed"
-    AUTHOR_PREMODERATED = "the author's comments are always reviewed"
-    ESSAY_PREMODERATED = "comments on this essay are reviewed before publication"
-    TOO_MANY_LINKS = "it has more links than the site allows without review"
-    WATCHED_WORD = "it uses a word the moderators review"
-    EDITED_WHILE_HELD = "it was edited while awaiting review"
+    """Why a comment waits for review, in the author's words (marked for translation here,
+    translated where they are shown)."""
+
+    NEW_ACCOUNT = gettext_noop("a new account's first comments are reviewed")
+    AUTHOR_PREMODERATED = gettext_noop("the author's comments are always reviewed")
+    ESSAY_PREMODERATED = gettext_noop("comments on this essay are reviewed before publication")
+    TOO_MANY_LINKS = gettext_noop("it has more links than the site allows without review")
+    WATCHED_WORD = gettext_noop("it uses a word the moderators review")
+    EDITED_WHILE_HELD = gettext_noop("it was edited while awaiting review")
 
 
 # Cyrillic and Greek letters a reader takes for Latin ones. Capitals whose small letter looks

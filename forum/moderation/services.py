@@ -233,10 +233,10 @@ def record_automatic_hold(sender, comment: Comment, reasons: list[str], **kwargs
         action=Decision.Action.HOLD,
         comment=comment,
         reason="; ".join(reasons),
-        public_reason="; ".join(reasons),
+        public_reason="; ".join(_(reason) for reason in reasons),
         previous_state=CommentStatus(Comment.Status.PENDING, "", []).dump(),
     )
-    _tell_author(comment, "hold", "; ".join(reasons))
+    _tell_author(comment, "hold", "; ".join(_(reason) for reason in reasons))
 
 
 def _set_comment_status(

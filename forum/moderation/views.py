@@ -69,7 +69,7 @@ def report(request, pk):
         essay__in=Essay.objects.published(),
     )
     form = ReportForm(request.POST or None)
-    status = 200
+    status, retry_after = 200, None
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -81,7 +81,7 @@ def report(request, pk):
                 )
             except Refused as refusal:
                 form.add_error(None, refusal.message)
-                status = refusal.status
+                status, retry_after = refusal.status, refusal.retry_after
             else:
                 messages.success(
                     request, _("Thank you: your report was received. Moderators will look at it.")
@@ -94,7 +94,10 @@ def report(request, pk):
         "form": form,
         "readable": can_read_text(comment, request.user),
     }
-    return render(request, "moderation/report.html", context, status=status)
+    response = render(request, "moderation/report.html", context, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 # Queues --------------------------------------------------------------------------------

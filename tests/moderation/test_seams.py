@@ -3,7 +3,9 @@ restrict whom, and what authors are told. Each test failed on the code before it
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from essays.services import essay_import
 from forum.discussion import services as discussion
@@ -395,3 +397,35 @@ def test_restrictions_and_lifts_keep_the_public_reason_apart_from_the_private_no
     author.force_login(veteran)
     notices = author.get("/moderation/notices/").content.decode()
     assert "Flooding" in notices and "Served" in notices and "PRIVATE-" not in notices
+
+
+def test_a_rate_limited_report_says_when_to_try_again(veteran, user, essay, settings):
+    settings.REPORT_RATE_LIMITS = [(1, 3600)]
+    one, two = post(veteran, essay, "One."), post(veteran, essay, "Two.")
+    client = Client()
+    client.force_login(user)
+    client.post(f"/comments/{one.pk}/report/", {"reason": "spam"})
+    response = client.post(f"/comments/{two.pk}/report/", {"reason": "spam"})
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize("url", ["/moderation/log/", "/moderation/?queue=decided"])
+def test_the_log_costs_the_same_queries_however_many_undos(
+    url, veteran, moderator, essay, settings, django_assert_max_num_queries
+):
+    settings.COMMENT_RATE_LIMITS = [(100, 60)]
+    client = Client()
+    client.force_login(moderator)
+
+    def remove_and_undo(count):
+        for n in range(count):
+            comment = post(veteran, essay, f"Undone {url} {n}.")
+            decision = services.comment_remove(actor=moderator, comment=comment, reason_code="spam")
+            decision_undo(actor=moderator, decision=decision)
+
+    remove_and_undo(2)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    remove_and_undo(6)
+    with django_assert_max_num_queries(len(few)):
+        client.get(url)

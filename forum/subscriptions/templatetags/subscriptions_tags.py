@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import gettext as _
 
 from ..models import Subscription
 
@@ -36,10 +37,10 @@ def subscription_states(context, essay):
 def follow_target(*, paragraph=None, thread=None) -> str:
     """What a follow control is about, in words: "this thread", "this paragraph", ..."""
     if thread:
-        return "this thread"
+        return _("this thread")
     if paragraph:
-        return f"this {paragraph.get_kind_display().lower()}"
-    return "this essay"
+        return _("this %(kind)s") % {"kind": paragraph.get_kind_display().lower()}
+    return _("this essay")
 
 
 @register.simple_tag
