@@ -2,11 +2,12 @@
 
 Each is one function the views call; none writes."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
 from forum.discussion.models import Comment
 
-from .models import Decision, Restriction
+from .models import MODERATORS_GROUP, Decision, Restriction
 
 # What an author is told about their comments and account (never the private notes).
 NOTICE_ACTIONS = [
@@ -114,3 +115,36 @@ def notices_for(user):
         .filter(action__in=NOTICE_ACTIONS)
         .select_related("comment", "comment__essay", "comment__paragraph", "undoes")
     )
+
+
+def comment_record(comment: Comment) -> dict:
+    """Everything the moderation page of one comment shows about it."""
+    root = comment if comment.root_id is None else Comment.objects.get(pk=comment.root_id)
+    return {
+        "comment": comment,
+        "root": root,
+        "paragraphs": comment.essay.paragraphs.live().commentable().order_by("position"),
+        "flags": comment.flags.select_related("reporter"),
+        "decisions": comment.decisions.select_related("actor", "undone_by", "undoes"),
+        "history": author_histories([comment]).get(comment.author_id),
+    }
+
+
+def author_record(author) -> dict:
+    """Everything the moderation page of one member shows: their comments, decisions about
+    them and restrictions."""
+    return {
+        "author": author,
+        "comments": author.comments.select_related("essay").order_by("-id")[:30],
+        "decisions": Decision.objects.filter(subject_user=author).select_related(
+            "actor", "comment", "undone_by", "undoes"
+        )[:50],
+        "restrictions": author.restrictions.select_related("created_by"),
+        "active": author.restrictions.active(),
+        "is_moderator_account": author.groups.filter(name=MODERATORS_GROUP).exists(),
+    }
+
+
+def moderators_in_the_log():
+    """The members who have made a decision: the log's filter offers them."""
+    return get_user_model().objects.filter(moderation_decisions__isnull=False).distinct()

@@ -22,7 +22,7 @@ from forum.refusals import Refused, refusal_response
 
 from . import reads, services
 from .forms import DecisionForm, LogFilterForm, ReportForm, RestrictForm
-from .models import MODERATORS_GROUP, Decision, Restriction
+from .models import Decision, Restriction
 from .policy import is_moderator
 from .undo import decision_undo
 
@@ -159,14 +159,8 @@ def comment_detail(request, pk):
         Comment.objects.select_related("essay", "paragraph", "author", "parent", "parent__author"),
         pk=pk,
     )
-    root = comment if comment.root_id is None else Comment.objects.get(pk=comment.root_id)
     context = {
-        "comment": comment,
-        "root": root,
-        "paragraphs": comment.essay.paragraphs.live().commentable().order_by("position"),
-        "flags": comment.flags.select_related("reporter"),
-        "decisions": comment.decisions.select_related("actor"),
-        "history": reads.author_histories([comment]).get(comment.author_id),
+        **reads.comment_record(comment),
         "form": DecisionForm(),
         "restrict_form": RestrictForm(),
     }
@@ -277,16 +271,9 @@ def essay_action(request, pk, action):
 def author_detail(request, pk):
     author = get_object_or_404(User, pk=pk)
     context = {
-        "author": author,
-        "comments": author.comments.select_related("essay").order_by("-id")[:30],
-        "decisions": Decision.objects.filter(subject_user=author).select_related(
-            "actor", "comment"
-        )[:50],
-        "restrictions": author.restrictions.select_related("created_by"),
-        "active": author.restrictions.active(),
+        **reads.author_record(author),
         "restrict_form": RestrictForm(),
         "form": DecisionForm(),
-        "is_moderator_account": author.groups.filter(name=MODERATORS_GROUP).exists(),
     }
     return render(request, "moderation/author.html", context)
 
@@ -334,7 +321,7 @@ def author_lift(request, pk, kind):
 
 @moderator_required
 def log(request):
-    moderators = User.objects.filter(moderation_decisions__isnull=False).distinct()
+    moderators = reads.moderators_in_the_log()
     form = LogFilterForm(request.GET or None, moderators=moderators)
     filters = form.cleaned_data if form.is_valid() else {}
     decisions = reads.log_decisions(
