@@ -4,7 +4,8 @@ from .refusals import Refused, refusal_response
 
 
 class ContentSecurityPolicyMiddleware:
-    """Send the site's Content-Security-Policy on every response that lacks one."""
+    """Send the site's Content-Security-Policy and Permissions-Policy on every response that
+    lacks them."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -12,6 +13,7 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
 
 

@@ -93,7 +93,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
-    "template_partials",
     "allauth",
     "allauth.account",
     *(["allauth.socialaccount"] if SOCIAL_LOGIN_PROVIDERS else []),
@@ -162,6 +161,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+if not DEBUG:
+    # Rate limits, lockouts and the cache must be shared by every web process: a cache per
+    # process lets each one count on its own (two workers doubled every limit).
+    require_production_setting(
+        "REDIS_URL",
+        REDIS_URL.startswith(("redis://", "rediss://", "unix://")),
+        "a shared cache for rate limits and lockouts, e.g. redis://127.0.0.1:6379/0",
+    )
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -266,6 +273,13 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
+
+# No page of ours uses these browser features: deny them to anything the page might load.
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+)
+# Django's own CSRF failure page has inline styles, which the policy above blocks.
+CSRF_FAILURE_VIEW = "forum.views.csrf_failure"
 
 # Re-anchoring paragraphs across revisions (essays/reanchoring.py explains the algorithm).
 REANCHOR_MIN_TEXT_SIMILARITY = 0.4  # below this, texts are different paragraphs

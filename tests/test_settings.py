@@ -15,7 +15,7 @@ def start(**environ):
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("DJANGO_") and key not in ("DATABASE_URL", "SITE_URL")
+        if not key.startswith("DJANGO_") and key not in ("DATABASE_URL", "SITE_URL", "REDIS_URL")
     }
     env.update(environ)
     return subprocess.run(
@@ -32,6 +32,7 @@ PRODUCTION = {
     "DJANGO_SECRET_KEY": GOOD_KEY,
     "DJANGO_ALLOWED_HOSTS": "essays.example.org",
     "SITE_URL": "https://essays.example.org",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
 }
 
 

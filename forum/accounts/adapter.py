@@ -1,4 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import PermissionDenied
+
+from forum.ratelimits import client_address
 
 from .names import clean_display_name
 
@@ -13,3 +16,12 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             user.save()
         return user
+
+    def get_client_ip(self, request) -> str:
+        """The address allauth's limits (login lockout, sign-up) count: the same as ours, so
+        that behind a proxy (DJANGO_BEHIND_PROXY) each reader has their own lockout rather
+        than all sharing the proxy's."""
+        address = client_address(request)
+        if not address:
+            raise PermissionDenied("Unable to determine the client's address.")
+        return address
