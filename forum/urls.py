@@ -2,12 +2,15 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from . import views
+
 # The admin has no login form of its own: /admin/login/ sends people to the site's login,
 # which counts failed attempts and locks an address out (ACCOUNT_RATE_LIMITS, "login_failed").
 # A local `next` is kept; any other goes back to the admin.
 admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("forum.accounts.urls")),
     path("", include("forum.moderation.urls")),

@@ -629,6 +629,8 @@ TABLE: dict[str, Url] = {
     # test_allauth_pages.
     # discussion ---------------------------------------------------------------------------
     "discussion:home": Url(single(), get=everyone(OK)),
+    # For load balancers: the same answer for everyone (the world's worker is not behind).
+    "healthz": Url(single(), get=everyone(OK)),
     # The essay page answers 200 to every role whatever its threads' states (orphaned ones
     # included: signed-in readers once got a 500 there).
     "discussion:essay_detail": Url(essay_variants, get=only("live", everyone(OK)), keys=("open",)),
