@@ -31,7 +31,6 @@ DISPLAY_NAME_MISSING = _("Choose a name to show beside your comments.")
 BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
-BLANK_LOOKALIKES = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 CONTROL = "control"
 DIRECTION = "direction"
@@ -61,7 +60,7 @@ def _problem(char: str) -> str | None:
 def _is_visible(char: str) -> bool:
     # Marks (M*) only decorate the character before them; separators (Z*) and the
     # joiners (Cf) take no ink of their own.
-    return unicodedata.category(char)[0] not in "CMZ" and char not in BLANK_LOOKALIKES
+    return unicodedata.category(char)[0] not in "CMZ" and not is_invisible(char)
 
 
 def clean_display_name(value: str) -> str:

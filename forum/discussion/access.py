@@ -10,7 +10,6 @@ notification, export and profile asks, whatever the HTTP method.
 "Moderator" is what the moderation policy says (the permission, and no active suspension).
 """
 
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -40,16 +39,6 @@ def can_read_text(comment: Comment, viewer, *, moderator: bool | None = None) ->
         and viewer.is_authenticated
         and comment.author_id == viewer.pk
     )
-
-
-def readable_text_q(viewer, *, moderator: bool) -> Q:
-    """`can_read_text` as a filter, for lists (notifications, profiles, exports)."""
-    if moderator:
-        return Q()
-    readable = Q(status=Comment.Status.PUBLISHED)
-    if viewer is not None and viewer.is_authenticated:
-        readable |= Q(status=Comment.Status.PENDING, author=viewer)
-    return readable
 
 
 def excerpt_for(comment: Comment, viewer, *, moderator: bool | None = None) -> str:
