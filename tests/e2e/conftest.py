@@ -1,5 +1,6 @@
 import io
 import os
+import time
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -28,7 +29,26 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(autouse=True)
 def database_outlives_the_pages(transactional_db):
     """Set up first, torn down last: every page and context is closed before the test
-    database is flushed, so no request of theirs holds a lock the flush waits for."""
+    database is flushed, so no request of theirs holds a lock the flush waits for.
+
+    Closing a page does not stop a request the live server is still answering for it: on
+    PostgreSQL, wait until no other session of the test database is busy (the flush's
+    TRUNCATE and such a request deadlocked once)."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state <> 'idle'"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.05)
 
 
 @pytest.fixture
