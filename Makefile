@@ -30,12 +30,15 @@ setup: $(VENV)/.requirements
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_seed
 
-# The background worker (notification fan-out and emails) runs beside the web server and
-# stops with it.
+# The background worker (notification fan-out and emails) runs beside the web server, is
+# restarted if it dies, and stops with it.
 run: setup
 	@echo "Serving on http://$(HOST_PORT)/ with a background worker. Emails are printed here, in this console, in development."
 	trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/python manage.py db_worker --interval 2 & \
+	while :; do \
+	  $(BIN)/python manage.py worker --interval 2 --no-reload; \
+	  echo "The worker stopped (exit $$?); restarting it in 2 s." >&2; sleep 2; \
+	done & \
 	$(BIN)/python manage.py runserver $(HOST_PORT)
 
 # Browser tests drive Debian's chromium; install it when missing and we are allowed to.

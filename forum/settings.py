@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "forum.discussion",
     "forum.moderation",
     "forum.subscriptions",
+    "forum.operations",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -306,8 +307,16 @@ DUPLICATE_POST_WINDOW = 30
 # Behind a proxy, the client address is the last entry it appends to X-Forwarded-For.
 CLIENT_ADDRESS_FROM_FORWARDED_FOR = env_bool("DJANGO_BEHIND_PROXY", False)
 
-# Background work: Django's tasks API on the database (`manage.py db_worker` runs it).
+# Background work: Django's tasks API on the database (`manage.py worker` runs it).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The worker (`manage.py worker`, forum/operations/worker.py) says it is alive this often; a
+# worker silent for WORKER_PRESUMED_DEAD_AFTER seconds is presumed dead and its tasks are run
+# again by another. A task is tried at most TASK_MAX_ATTEMPTS times.
+WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "10"))
+WORKER_PRESUMED_DEAD_AFTER = float(os.environ.get("WORKER_PRESUMED_DEAD_AFTER", "60"))
+TASK_MAX_ATTEMPTS = 5
+# Housekeeping (`manage.py housekeeping`, daily) deletes finished task results this old.
+TASK_RESULTS_KEPT_DAYS = 30
 # Seconds an immediate email waits so that a burst of replies becomes one email.
 NOTIFICATION_EMAIL_WINDOW = int(os.environ.get("NOTIFICATION_EMAIL_WINDOW", "120"))
 

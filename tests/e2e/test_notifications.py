@@ -14,7 +14,7 @@ from tests.e2e.conftest import assert_accessible
 
 def run_worker():
     call_command(
-        "db_worker",
+        "worker",
         "--batch",
         "--no-startup-delay",
         "--interval",

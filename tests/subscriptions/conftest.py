@@ -45,7 +45,7 @@ def no_email_window(settings):
 
 @pytest.fixture
 def run_tasks(transactional_db):
-    """Run the queued background tasks with the real worker, as `db_worker --batch` does.
+    """Run the queued background tasks with the real worker, as `worker --batch` does.
 
     The worker closes database connections between tasks, as it should in production: the
     test's data must therefore be committed, not held in a test transaction."""
@@ -53,7 +53,7 @@ def run_tasks(transactional_db):
     def run():
         out = io.StringIO()
         call_command(
-            "db_worker", "--batch", "--no-startup-delay", "--interval", "0", stdout=out, stderr=out
+            "worker", "--batch", "--no-startup-delay", "--interval", "0", stdout=out, stderr=out
         )
         return out.getvalue()
 
