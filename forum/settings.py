@@ -259,7 +259,27 @@ SECURE_SSL = env_bool("DJANGO_SECURE_SSL", not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_SSL
 CSRF_COOKIE_SECURE = SECURE_SSL
 SECURE_SSL_REDIRECT = SECURE_SSL and env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "3600"))
+# HSTS for subdomains, and the browsers' preload list, commit every subdomain to HTTPS for a
+# year or more: the owner decides (DJANGO_HSTS_INCLUDE_SUBDOMAINS, DJANGO_HSTS_PRELOAD, true or
+# false). Left unset, `check --deploy` warns until they do; set to false, it no longer asks.
+HSTS_DECISIONS = {
+    "DJANGO_HSTS_INCLUDE_SUBDOMAINS": "security.W005",
+    "DJANGO_HSTS_PRELOAD": "security.W021",
+}
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [
+    check
+    for variable, check in HSTS_DECISIONS.items()
+    if os.environ.get(variable, "").strip() and not env_bool(variable, False)
+]
+# The preload list asks for at least a year.
+SECURE_HSTS_SECONDS = int(
+    os.environ.get(
+        "DJANGO_HSTS_SECONDS",
+        "0" if DEBUG else ("31536000" if SECURE_HSTS_PRELOAD else "3600"),
+    )
+)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY", False) else None
 )

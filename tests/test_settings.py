@@ -11,7 +11,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 GOOD_KEY = "k" * 20 + "-production-secret-key-for-tests"
 
 
-def start(**environ):
+def start(*, fail_level="CRITICAL", **environ):
     env = {
         key: value
         for key, value in os.environ.items()
@@ -19,7 +19,7 @@ def start(**environ):
     }
     env.update(environ)
     return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "CRITICAL"],
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", fail_level],
         cwd=PROJECT,
         env=env,
         capture_output=True,
@@ -46,6 +46,44 @@ def test_production_refuses_to_start_and_names_the_missing_variable(debug, missi
     result = start(**environ)
     assert result.returncode != 0
     assert f"{missing} is missing" in result.stderr
+
+
+@pytest.mark.parametrize("decision", ["true", "false"])
+def test_the_deployment_checklist_passes_once_the_owner_decides_on_hsts(decision):
+    undecided = start(fail_level="WARNING", **PRODUCTION)
+    assert undecided.returncode != 0
+    assert "security.W005" in undecided.stderr and "security.W021" in undecided.stderr
+
+    decided = start(
+        fail_level="WARNING",
+        DJANGO_HSTS_INCLUDE_SUBDOMAINS=decision,
+        DJANGO_HSTS_PRELOAD=decision,
+        **PRODUCTION,
+    )
+    assert decided.returncode == 0, decided.stderr
+
+
+def test_hsts_preload_sends_the_header_the_preload_list_asks_for():
+    code = (
+        "import django; django.setup()\n"
+        "from django.http import HttpResponse\n"
+        "from django.middleware.security import SecurityMiddleware\n"
+        "from django.test import RequestFactory\n"
+        "request = RequestFactory().get('/', secure=True)\n"
+        "print(SecurityMiddleware(lambda r: HttpResponse())(request)"
+        "['Strict-Transport-Security'])"
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    env.update(
+        PRODUCTION,
+        DJANGO_SETTINGS_MODULE="forum.settings",
+        DJANGO_HSTS_INCLUDE_SUBDOMAINS="true",
+        DJANGO_HSTS_PRELOAD="true",
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True
+    )
+    assert run.stdout.strip() == "max-age=31536000; includeSubDomains; preload", run.stderr
 
 
 def test_a_short_key_is_refused():
