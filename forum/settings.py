@@ -172,7 +172,13 @@ if not DEBUG:
     )
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            # When Redis is away, pages still render (forum/cache.py); short timeouts make
+            # an unreachable Redis cost a reader half a second at worst, not a hung request.
+            "BACKEND": "forum.cache.FailSoftRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -33,6 +33,8 @@ def healthz(request):
         probe = f"healthz:{timezone.now().timestamp()}"
         cache.set(probe, "ok", timeout=5)
         checks["cache"] = "ok" if cache.get(probe) == "ok" else "not storing"
+        if getattr(cache, "failing_since", None):
+            checks["cache"] = "unreachable: this process's memory stands in"
     except Exception:  # any backend's connection error
         checks["cache"] = "unreachable"
     if checks["database"] == "ok":

@@ -1,0 +1,70 @@
+"""The shared cache, failing soft: when Redis cannot be reached, pages still render and
+comments are still taken.
+
+Every operation that meets a connection error is answered from this process's memory
+instead, for as long as Redis is away: rate limits and lockouts then count per process (as
+they would without Redis) rather than not at all, and nothing a reader does fails because
+the cache is down. Each attempt still goes to Redis first, so the site is back on the
+shared cache as soon as Redis answers again.
+"""
+
+import logging
+import time
+
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+# Say so in the log at most this often while Redis is away.
+WARNING_INTERVAL = 30  # seconds
+# What the site's code and its libraries (sessions stay in the database) ask of the cache.
+OPERATIONS = (
+    "add",
+    "get",
+    "set",
+    "touch",
+    "delete",
+    "get_many",
+    "has_key",
+    "incr",
+    "set_many",
+    "delete_many",
+    "clear",
+)
+
+
+class FailSoftRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self.fallback = LocMemCache("fail-soft-redis", {"TIMEOUT": params.get("TIMEOUT", 300)})
+        self.failing_since: float | None = None
+        self.last_warning = 0.0
+
+    def attempt(self, operation: str, *args, **kwargs):
+        try:
+            result = getattr(super(), operation)(*args, **kwargs)
+        except UNREACHABLE as error:
+            now = time.monotonic()
+            self.failing_since = self.failing_since or now
+            if now - self.last_warning > WARNING_INTERVAL:
+                self.last_warning = now
+                logger.warning("Redis unreachable (%s); using this process's memory.", error)
+            return getattr(self.fallback, operation)(*args, **kwargs)
+        self.failing_since = None
+        return result
+
+
+def fail_soft(operation: str):
+    def method(self, *args, **kwargs):
+        return self.attempt(operation, *args, **kwargs)
+
+    method.__name__ = operation
+    return method
+
+
+for operation in OPERATIONS:
+    setattr(FailSoftRedisCache, operation, fail_soft(operation))
