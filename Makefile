@@ -12,7 +12,7 @@ CHROMIUM := /usr/bin/chromium
 run test setup: export DJANGO_DEBUG := true
 run: export SITE_URL ?= http://$(HOST_PORT)
 
-.PHONY: run test setup lint format chromium clean
+.PHONY: run serve test setup lint format chromium clean journey
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,25 @@ run: setup
 	  echo "The worker stopped (exit $$?); restarting it in 2 s." >&2; sleep 2; \
 	done & \
 	$(BIN)/python manage.py runserver $(HOST_PORT)
+
+# The production stack on this machine, as deploy/ runs it on a server: set the production
+# environment first (.env.example: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, SITE_URL,
+# DATABASE_URL for PostgreSQL, REDIS_URL). Migrations, static files, gunicorn with
+# deploy/gunicorn.conf.py, and the worker beside it, restarted if it dies. Ctrl-C stops both.
+serve: $(VENV)/.requirements
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	trap 'kill 0' INT TERM EXIT; \
+	while :; do \
+	  $(BIN)/python manage.py worker --interval 1 --no-reload; \
+	  echo "The worker stopped (exit $$?); restarting it in 2 s." >&2; sleep 2; \
+	done & \
+	$(BIN)/gunicorn --config deploy/gunicorn.conf.py forum.wsgi
+
+# `make serve` on loopback against PostgreSQL and Redis, walked through as a reader would
+# (scripts/journey.py). CI runs it.
+journey: $(VENV)/.requirements
+	$(BIN)/python -m scripts.journey
 
 # Browser tests drive Debian's chromium; install it when missing and we are allowed to.
 chromium:
