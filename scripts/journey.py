@@ -80,11 +80,7 @@ def walk(site: str, mail: MailServer) -> None:
     )
     assert status == 302, f"Alice's comment answered {status}"
     status, _, page = visitor.get(paragraph)
-    assert (
-        "Alice&#x27;s thought on this paragraph." in page
-        or "Alice’s thought" in page
-        or ("Alice's thought on this paragraph." in page)
-    ), "Alice's comment is not on the paragraph's page"
+    assert "thought on this paragraph." in page, "Alice's comment is not on the paragraph's page"
     alices_comment = find(r'id="c-(\d+)"', page, "Alice's comment")
 
     step("Alice follows the whole essay as well")
