@@ -1,5 +1,3 @@
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -149,24 +147,3 @@ class Notification(models.Model):
             return f"{self.comment.author_display} {self.get_reason_display()}"
         what = capfirst(self.get_reason_display())
         return f"{what}: {self.detail}" if self.detail else what
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-class UnsubscribeToken(models.Model):
-    """An opaque address in an email: whoever holds it may stop that reader's email."""
-
-    token = models.CharField(max_length=64, unique=True, default=new_token)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    essay = models.ForeignKey(
-        Essay, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    thread = models.ForeignKey(
-        Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    created = models.DateTimeField(default=timezone.now)
-
-    def __str__(self):
-        return f"Unsubscribe link for {self.user}"

@@ -2,12 +2,17 @@
 every interested reader and their emails happens in the worker, in batches."""
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
+from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +24,7 @@ from forum.discussion.models import Comment
 from forum.discussion.services import has_verified_email
 from forum.refusals import Refused
 
-from .models import Notification, NotificationSettings, Subscription, UnsubscribeToken
+from .models import Notification, NotificationSettings, Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -221,26 +226,15 @@ def pending_notifications(user):
             Q(reason__in=Notification.ACTIVITY_REASONS)
             & ~Q(comment__status=Comment.Status.PUBLISHED)
         )
-        .select_related("comment", "comment__essay", "comment__paragraph", "comment__author")
+        .select_related("comment__essay", "comment__paragraph", "comment__author", "comment__root")
         .order_by("comment__essay_id", "created")
     )
 
 
-def unsubscribe_token_for(user, notifications) -> UnsubscribeToken:
-    """The narrowest scope the email covers: its one thread, its one essay, or everything."""
-    essays = {n.comment.essay_id for n in notifications}
-    threads = {n.comment.thread_root_id for n in notifications}
-    return UnsubscribeToken.objects.create(
-        user=user,
-        essay_id=essays.pop() if len(essays) == 1 else None,
-        thread_id=threads.pop() if len(threads) == 1 and len(essays) <= 1 else None,
-    )
-
-
 def build_email(user, notifications, *, digest: bool) -> EmailMultiAlternatives:
-    token = unsubscribe_token_for(user, notifications)
+    link = unsubscribe_token_for(user, notifications)
     unsubscribe_url = settings.SITE_URL + reverse(
-        "subscriptions:unsubscribe", kwargs={"token": token.token}
+        "subscriptions:unsubscribe", kwargs={"token": link.token}
     )
     groups: dict[int, dict] = {}
     for notification in notifications:
@@ -287,8 +281,6 @@ def send_pending_email(user_id: int, *, digest: bool = False) -> int:
     """Send what a reader has not yet been told, in one email; returns how many it holds.
 
     Raises if sending fails: the notifications stay unsent, for the retry."""
-    from django.contrib.auth import get_user_model
-
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return 0
@@ -333,15 +325,74 @@ def send_digests() -> int:
 # Unsubscribing ---------------------------------------------------------------------------------
 
 
+# The token is signed, not stored: nothing is written per email, and nobody can make one for
+# another reader or another scope. It never expires: a link in an email must still stop the
+# email years later (an expired link is what drives readers to the spam button), and all it
+# can do is stop email, which its reader can undo on their settings page. Changing the
+# SECRET_KEY voids every link in every email sent: move the old key to SECRET_KEY_FALLBACKS.
+UNSUBSCRIBE_SALT = "forum.subscriptions.unsubscribe"
+
+
+@dataclass(frozen=True)
+class UnsubscribeLink:
+    """Whom an unsubscribe link is for, and the one essay or thread its email was about."""
+
+    user: AbstractBaseUser
+    essay: Essay | None = None
+    thread: Comment | None = None
+
+    @property
+    def token(self) -> str:
+        """The signed [user, essay, thread] ids, in URL-safe characters and ":"."""
+        essay_id = self.essay.pk if self.essay else None
+        thread_id = self.thread.pk if self.thread else None
+        payload = [self.user.pk, essay_id, thread_id]
+        return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object(payload)
+
+
+def unsubscribe_token_for(user, notifications) -> UnsubscribeLink:
+    """The narrowest scope the email covers: its one thread, its one essay, or everything."""
+    essays = {n.comment.essay for n in notifications}
+    threads = {n.comment.root or n.comment for n in notifications}
+    return UnsubscribeLink(
+        user=user,
+        essay=essays.pop() if len(essays) == 1 else None,
+        thread=threads.pop() if len(threads) == 1 and len(essays) <= 1 else None,
+    )
+
+
+def access_unsubscribe_link(token: str) -> UnsubscribeLink:
+    """The link a token names, or 404 when it is not one we signed: tampered, truncated,
+    made for another purpose, or for a reader who is gone. An essay or thread deleted since
+    narrows nothing any more: the link still stops all email."""
+    try:
+        payload = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
+    except (signing.BadSignature, ValueError):  # ValueError: signed, but not JSON we wrote
+        raise Http404 from None
+    match payload:
+        case [int(), int() | None, int() | None]:
+            user_id, essay_id, thread_id = payload
+        case _:
+            raise Http404
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        raise Http404
+    essay = Essay.objects.filter(pk=essay_id).first() if essay_id else None
+    thread = None
+    if thread_id:
+        thread = Comment.objects.select_related("essay").filter(pk=thread_id, parent=None).first()
+    return UnsubscribeLink(user=user, essay=essay, thread=thread)
+
+
 @transaction.atomic
-def unsubscribe(*, token: UnsubscribeToken, scope: str) -> str:
+def unsubscribe(*, link: UnsubscribeLink, scope: str) -> str:
     """Stop email from one link: "thread" or "essay" mutes that target, "all" stops email."""
-    user = token.user
-    if scope == "thread" and token.thread_id:
-        subscription_set(user=user, essay=token.thread.essay, thread=token.thread, level=Level.MUTE)
+    user = link.user
+    if scope == "thread" and link.thread:
+        subscription_set(user=user, essay=link.thread.essay, thread=link.thread, level=Level.MUTE)
         return "thread"
-    if scope == "essay" and token.essay_id:
-        subscription_set(user=user, essay=token.essay, level=Level.MUTE)
+    if scope == "essay" and link.essay:
+        subscription_set(user=user, essay=link.essay, level=Level.MUTE)
         return "essay"
     preferences = settings_for(user)
     preferences.email = NotificationSettings.Email.NEVER

@@ -15,7 +15,7 @@ from forum.refusals import Refused
 
 from . import services
 from .forms import NotificationSettingsForm
-from .models import Notification, Subscription, UnsubscribeToken
+from .models import Notification, Subscription
 
 
 def _back(request, fallback):
@@ -122,13 +122,11 @@ def bell(request):
 
 @csrf_exempt  # The token in the address is the credential (RFC 8058 one-click unsubscribe).
 def unsubscribe(request, token):
-    token = get_object_or_404(
-        UnsubscribeToken.objects.select_related("user", "essay", "thread__essay"), token=token
-    )
+    link = services.access_unsubscribe_link(token)
     if request.method == "POST":
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
         scope = "all" if one_click else request.POST.get("scope", "all")
-        done = services.unsubscribe(token=token, scope=scope)
-        return render(request, "subscriptions/unsubscribed.html", {"token": token, "done": done})
+        done = services.unsubscribe(link=link, scope=scope)
+        return render(request, "subscriptions/unsubscribed.html", {"link": link, "done": done})
     # A GET never changes anything: mail scanners follow links.
-    return render(request, "subscriptions/unsubscribe.html", {"token": token})
+    return render(request, "subscriptions/unsubscribe.html", {"link": link})
