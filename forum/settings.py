@@ -120,6 +120,10 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "forum.middleware.RefusalMiddleware",
+    # A database outage in a view is a 503 that keeps the reader's text. Its process_exception
+    # sees only what the view raised, and its answer still passes every middleware above (CSP,
+    # CSRF cookie); one met in a middleware is answered by handler500 (forum/urls.py).
+    "forum.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "forum.urls"

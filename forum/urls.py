@@ -9,6 +9,9 @@ from . import views
 # A local `next` is kept; any other goes back to the admin.
 admin.site.login = secure_admin_login(admin.site.login)
 
+# A database outage met outside a view (in a middleware, in rendering a 404 page) is a 503 too.
+handler500 = "forum.middleware.server_error"
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

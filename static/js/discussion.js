@@ -184,4 +184,23 @@
     fillQuote(panel);
     highlightQuotes(panel);
   });
+
+  // --- A brief outage: the server answers 503 with a message, which htmx does not swap. ---
+
+  // Show it where a form shows its refusals, leaving the form and the reader's text as they
+  // are; or in the panel or reply slot being opened. Never in place of what the reader sees.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    if (detail.xhr.status !== 503) return;
+    var form = detail.requestConfig.elt.closest("form");
+    if (form) {
+      var errors = form.querySelector(":scope > .form-errors");
+      var label = form.querySelector(":scope > label");
+      detail.target = errors || label || form;
+      detail.swapOverride = errors ? "outerHTML" : label ? "beforebegin" : "afterbegin";
+    } else if (detail.target.childElementCount > 0) {
+      return;
+    }
+    detail.shouldSwap = true;
+  });
 })();
