@@ -405,3 +405,48 @@ def test_the_second_of_two_decisions_from_a_stale_page_is_refused(essay, moderat
     comment, steps = two_decisions_on_a_held_comment(essay, moderators, 0)
     decision = check_one_decision_and_one_refusal(comment, run_in_order(steps, order))
     assert decision.action == order[0]
+
+
+# Two email tasks for one reader -----------------------------------------------------------
+
+
+def two_email_tasks_for_one_reader(essay, settings, trial: int):
+    """A reader with news waiting, and two email tasks for them (two workers, or a task run
+    again after an outage) about to run."""
+    from forum.subscriptions import services as subscriptions
+
+    settings.MODERATION_FIRST_COMMENTS_REVIEWED = 0
+    settings.NOTIFICATION_EMAIL_WINDOW = 0
+    reader = make_user(f"reader{trial}@example.org", f"Reader {trial}")
+    other = make_user(f"other{trial}@example.org", f"Other {trial}")
+    thread = discussion.comment_post(author=reader, essay=essay, body=f"Thread {trial}.")
+    for n in range(3):
+        reply = discussion.comment_post(
+            author=other, essay=essay, body=f"Reply {trial}.{n}", parent=thread
+        )
+        subscriptions.fan_out(reply.pk)
+    send = partial(subscriptions.send_pending_email, reader.pk)
+    return reader, {"first": send, "second": send}
+
+
+def check_each_notification_emailed_once(reader, outcomes, mailbox) -> None:
+    sent = [outcome.get() for outcome in outcomes.values()]
+    assert sorted(sent) == [0, 3], "one task sends the three notifications, the other nothing"
+    to_reader = [message for message in mailbox if reader.email in message.to]
+    assert len(to_reader) == 1
+
+
+@needs_postgresql
+@concurrent
+def test_two_email_tasks_for_one_reader_at_once_send_one_email(essay, settings, mailoutbox):
+    for trial in range(4):
+        reader, steps = two_email_tasks_for_one_reader(essay, settings, trial)
+        check_each_notification_emailed_once(reader, run_together(steps), mailoutbox)
+
+
+@pytest.mark.django_db
+def test_two_email_tasks_for_one_reader_in_a_row_send_one_email(essay, settings, mailoutbox):
+    reader, steps = two_email_tasks_for_one_reader(essay, settings, 0)
+    check_each_notification_emailed_once(
+        reader, run_in_order(steps, ["first", "second"]), mailoutbox
+    )

@@ -280,22 +280,35 @@ def build_email(user, notifications, *, digest: bool) -> EmailMultiAlternatives:
 def send_pending_email(user_id: int, *, digest: bool = False) -> int:
     """Send what a reader has not yet been told, in one email; returns how many it holds.
 
-    Raises if sending fails: the notifications stay unsent, for the retry."""
+    Each notification goes out in one email at most, however many workers run and whatever
+    fails: the notifications are claimed (marked emailed) in a transaction that holds the
+    reader's settings row, so a second email task for the same reader waits and then finds
+    nothing; the email is sent only once the claim is committed. Raises if sending fails,
+    after giving the notifications back, for the retry. (A worker killed between the claim
+    and the send loses that one email; the notifications stay on the site. A second email
+    with the same news would be worse.)"""
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return 0
-    preferences = settings_for(user)
-    NotificationSettings.objects.filter(pk=preferences.pk).update(email_due_at=None)
+    settings_for(user)
     wanted = NotificationSettings.Email.DAILY if digest else NotificationSettings.Email.IMMEDIATELY
-    if preferences.email != wanted or not has_verified_email(user):
-        return 0
-    notifications = list(pending_notifications(user))
-    if not notifications:
-        return 0
-    build_email(user, notifications, digest=digest).send()
-    Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(
-        emailed_at=timezone.now()
-    )
+    with transaction.atomic():
+        preferences = NotificationSettings.objects.select_for_update().get(user=user)
+        preferences.email_due_at = None
+        preferences.save(update_fields=["email_due_at"])
+        if preferences.email != wanted or not has_verified_email(user):
+            return 0
+        notifications = list(pending_notifications(user))
+        if not notifications:
+            return 0
+        claimed_at = timezone.now()
+        claimed = Notification.objects.filter(pk__in=[n.pk for n in notifications])
+        claimed.update(emailed_at=claimed_at)
+    try:
+        build_email(user, notifications, digest=digest).send()
+    except Exception:
+        claimed.filter(emailed_at=claimed_at).update(emailed_at=None)
+        raise
     return len(notifications)
 
 
