@@ -4,8 +4,8 @@ comments are still taken.
 Every operation that meets a connection error is answered from this process's memory
 instead, for as long as Redis is away: rate limits and lockouts then count per process (as
 they would without Redis) rather than not at all, and nothing a reader does fails because
-the cache is down. Each attempt still goes to Redis first, so the site is back on the
-shared cache as soon as Redis answers again.
+the cache is down. Redis is tried again every RETRY_INTERVAL, so the site is back on the
+shared cache a moment after Redis answers again.
 """
 
 import logging
@@ -19,6 +19,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 logger = logging.getLogger(__name__)
 
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+# While Redis is away, try it again at most this often (each try may wait for a timeout).
+RETRY_INTERVAL = 1  # second
 # Say so in the log at most this often while Redis is away.
 WARNING_INTERVAL = 30  # seconds
 # What the site's code and its libraries (sessions stay in the database) ask of the cache.
@@ -43,12 +45,17 @@ class FailSoftRedisCache(RedisCache):
         self.fallback = LocMemCache("fail-soft-redis", {"TIMEOUT": params.get("TIMEOUT", 300)})
         self.failing_since: float | None = None
         self.last_warning = 0.0
+        self.last_attempt = 0.0
 
     def attempt(self, operation: str, *args, **kwargs):
+        now = time.monotonic()
+        if self.failing_since and now - self.last_attempt < RETRY_INTERVAL:
+            # Redis was away a moment ago: don't make every request wait for a timeout.
+            return getattr(self.fallback, operation)(*args, **kwargs)
+        self.last_attempt = now
         try:
             result = getattr(super(), operation)(*args, **kwargs)
         except UNREACHABLE as error:
-            now = time.monotonic()
             self.failing_since = self.failing_since or now
             if now - self.last_warning > WARNING_INTERVAL:
                 self.last_warning = now

@@ -54,3 +54,15 @@ def test_with_redis_away_pages_render_and_comments_are_taken(
     assert Comment.objects.filter(body="Said while the cache was away.").exists()
     response = Client().get("/healthz")
     assert response.json()["checks"]["cache"] == "unreachable: this process's memory stands in"
+
+
+def test_redis_is_tried_again_once_it_answers(redis_away, monkeypatch):
+    redis_away.get("anything")
+    assert redis_away.failing_since is not None
+    # A moment later, Redis answers again (here: a backend call that succeeds).
+    monkeypatch.setattr("forum.cache.RETRY_INTERVAL", 0)
+    monkeypatch.setattr(
+        "django.core.cache.backends.redis.RedisCache.get", lambda self, key, default=None: "back"
+    )
+    assert redis_away.get("anything") == "back"
+    assert redis_away.failing_since is None
