@@ -6,14 +6,14 @@ Every value can be overridden from the environment, so one file serves a laptop 
 import multiprocessing
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+bind = os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"
 # Sync workers: the site's requests are short and CPU-bound (rendering); two per core, plus
 # one, keeps the CPUs busy while some workers wait on the database.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
 worker_class = "sync"
 # A request taking longer than this is stuck: the worker is killed and replaced. Long work
 # (fan-out, email) runs in the task worker, never in a request.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
 graceful_timeout = 30
 keepalive = 5
 # Replace each worker now and then: a slow leak in any library never grows for weeks.
@@ -22,10 +22,10 @@ max_requests_jitter = 200
 # Logs to stdout and stderr: systemd's journal (or the terminal) keeps them.
 accesslog = "-"
 errorlog = "-"
-loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL") or "info"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 # The proxy in front (deploy/nginx) is on the same machine: trust its X-Forwarded-* headers.
-forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS") or "127.0.0.1"
 proc_name = "margins-web"
 # No runtime control socket: systemd manages the process, and two instances on one machine
 # would otherwise share one socket path in the user's home.

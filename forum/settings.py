@@ -27,6 +27,12 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int) -> int:
+    """An integer variable; unset or empty (as in .env.example) is the default."""
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name, "")
     items = [item.strip() for item in value.split(",") if item.strip()]
@@ -150,7 +156,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -229,7 +235,7 @@ SOCIALACCOUNT_PROVIDERS = {
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
@@ -284,11 +290,8 @@ SILENCED_SYSTEM_CHECKS = [
     if os.environ.get(variable, "").strip() and not env_bool(variable, False)
 ]
 # The preload list asks for at least a year.
-SECURE_HSTS_SECONDS = int(
-    os.environ.get(
-        "DJANGO_HSTS_SECONDS",
-        "0" if DEBUG else ("31536000" if SECURE_HSTS_PRELOAD else "3600"),
-    )
+SECURE_HSTS_SECONDS = env_int(
+    "DJANGO_HSTS_SECONDS", 0 if DEBUG else (31536000 if SECURE_HSTS_PRELOAD else 3600)
 )
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY", False) else None
@@ -323,9 +326,9 @@ COMMENT_RATE_LIMITS = [(5, 60), (40, 3600)]
 # Moderation (forum/moderation/rules.py applies these).
 # The class that answers the discussion's questions (forum/discussion/policy.py).
 DISCUSSION_POLICY = "forum.moderation.policy.ModerationPolicy"
-MODERATION_FIRST_COMMENTS_REVIEWED = int(os.environ.get("MODERATION_FIRST_COMMENTS_REVIEWED", "1"))
-MODERATION_LINK_LIMIT = int(os.environ.get("MODERATION_LINK_LIMIT", "3"))
-MODERATION_HIDE_THRESHOLD = int(os.environ.get("MODERATION_HIDE_THRESHOLD", "3"))
+MODERATION_FIRST_COMMENTS_REVIEWED = env_int("MODERATION_FIRST_COMMENTS_REVIEWED", 1)
+MODERATION_LINK_LIMIT = env_int("MODERATION_LINK_LIMIT", 3)
+MODERATION_HIDE_THRESHOLD = env_int("MODERATION_HIDE_THRESHOLD", 3)
 REPORT_RATE_LIMITS = [(10, 3600)]
 # Posting attempts while logged out, per client address.
 ANONYMOUS_POST_RATE_LIMITS = [(10, 600)]
@@ -342,13 +345,13 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # The worker (`manage.py worker`, forum/operations/worker.py) says it is alive this often; a
 # worker silent for WORKER_PRESUMED_DEAD_AFTER seconds is presumed dead and its tasks are run
 # again by another. A task is tried at most TASK_MAX_ATTEMPTS times.
-WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "10"))
-WORKER_PRESUMED_DEAD_AFTER = float(os.environ.get("WORKER_PRESUMED_DEAD_AFTER", "60"))
+WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS") or 10)
+WORKER_PRESUMED_DEAD_AFTER = float(os.environ.get("WORKER_PRESUMED_DEAD_AFTER") or 60)
 TASK_MAX_ATTEMPTS = 5
 # Housekeeping (`manage.py housekeeping`, daily) deletes finished task results this old.
 TASK_RESULTS_KEPT_DAYS = 30
 # Seconds an immediate email waits so that a burst of replies becomes one email.
-NOTIFICATION_EMAIL_WINDOW = int(os.environ.get("NOTIFICATION_EMAIL_WINDOW", "120"))
+NOTIFICATION_EMAIL_WINDOW = env_int("NOTIFICATION_EMAIL_WINDOW", 120)
 
 LOGGING = {
     "version": 1,

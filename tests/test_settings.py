@@ -137,3 +137,16 @@ def test_with_redis_the_cache_and_rate_limits_are_shared_between_processes():
     subprocess.run([sys.executable, "-c", code], cwd=PROJECT, env=env, check=True, timeout=60)
     with pytest.raises(RateLimited):
         consume("shared-test", "someone", [(3, 60)])
+
+
+def test_env_example_as_written_starts_once_the_required_values_are_filled():
+    """An owner copies .env.example into their environment file: its empty values mean
+    the defaults, never a crash."""
+    example = {}
+    for line in (PROJECT / ".env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            example[name] = value
+    assert "WORKER_PRESUMED_DEAD_AFTER" in example and "DJANGO_HSTS_SECONDS" in example
+    result = start(**{**example, **PRODUCTION})
+    assert result.returncode == 0, result.stderr
