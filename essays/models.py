@@ -8,6 +8,11 @@ class EssayQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Essay.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def discussion_changed(self) -> int:
+        """Say that what readers see of these essays has changed: their cached pages are
+        no longer the pages (see Essay.discussion_version)."""
+        return self.update(discussion_version=models.F("discussion_version") + 1)
+
 
 class Essay(models.Model):
     class Status(models.TextChoices):
@@ -29,6 +34,10 @@ class Essay(models.Model):
     )
     revision = models.PositiveIntegerField(_("current revision"), default=1)
     revised_at = models.DateTimeField(_("last revised at"), null=True, blank=True)
+    # Names the cached reading page: bumped, atomically and in the writer's transaction,
+    # whenever what readers see of the essay changes (its own save, and every save or update
+    # of its comments: forum/discussion/models.py). Only ever written by F() + 1.
+    discussion_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = EssayQuerySet.as_manager()
 
@@ -39,6 +48,17 @@ class Essay(models.Model):
 
     def __str__(self):
         return self.title
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # Never write back a version read earlier: another writer may have bumped it.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "discussion_version"
+            ]
+        super().save(*args, **kwargs)
+        Essay.objects.filter(pk=self.pk).discussion_changed()
 
     def get_absolute_url(self):
         return reverse("discussion:essay_detail", kwargs={"slug": self.slug})

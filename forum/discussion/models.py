@@ -30,6 +30,25 @@ class CommentQuerySet(models.QuerySet):
             visible |= models.Q(status=Comment.Status.PENDING, author=viewer)
         return self.filter(visible)
 
+    # A change to comments is a change to the pages of their essays: see
+    # Essay.discussion_version. (Model.save does not come through here; Comment.save does.)
+    def update(self, **kwargs):
+        essay_ids = set(self.values_list("essay_id", flat=True).order_by())
+        count = super().update(**kwargs)
+        Essay.objects.filter(pk__in=essay_ids).discussion_changed()
+        return count
+
+    def delete(self):
+        essay_ids = set(self.values_list("essay_id", flat=True).order_by())
+        deleted = super().delete()
+        Essay.objects.filter(pk__in=essay_ids).discussion_changed()
+        return deleted
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        Essay.objects.filter(pk__in={comment.essay_id for comment in created}).discussion_changed()
+        return created
+
 
 class Comment(models.Model):
     class AnchorStatus(models.TextChoices):
@@ -110,6 +129,10 @@ class Comment(models.Model):
 
     def __str__(self):
         return f"Comment {self.pk} by {self.author_display}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        Essay.objects.filter(pk=self.essay_id).discussion_changed()
 
     def get_absolute_url(self):
         """Where the comment is read in context. A comment on a paragraph that a revision
