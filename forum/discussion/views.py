@@ -20,7 +20,7 @@ from essays.services import check_can_publish, essay_revise, preview_revision
 from forum.ratelimits import client_address
 from forum.refusals import Refused
 
-from . import services
+from . import pages, services
 from .access import access_comment, access_comment_for_reply, can_read_text
 from .forms import CommentForm
 from .models import Comment
@@ -140,20 +140,40 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
 
 def essay_detail(request, slug):
     essay = _published_essay(slug)
+    if pages.is_everyones_page(request):
+        return pages.everyones_page(
+            request,
+            key=pages.page_key(essay, "essay", _thread_order(request)),
+            template="discussion/essay_detail.html",
+            context=lambda: _essay_page_context(request, essay),
+        )
+    return render(request, "discussion/essay_detail.html", _essay_page_context(request, essay))
+
+
+def _essay_page_context(request, essay) -> dict:
+    return {
+        "essay": essay,
+        "essay_body": pages.cached_fragment(
+            pages.page_key(essay, "body"),
+            "discussion/_essay_body.html",
+            lambda: _essay_body_context(essay),
+        ),
+        "orphaned": orphaned_threads(essay=essay, viewer=request.user),
+        **_region_context(request, essay=essay),
+    }
+
+
+def _essay_body_context(essay) -> dict:
     paragraphs = list(essay.paragraphs.live().order_by("position"))
     counts = comment_counts_by_paragraph(essay)
     for paragraph in paragraphs:
         paragraph.comment_count = counts.get(paragraph.pk, 0)
         paragraph.essay = essay
-    context = {
-        "essay": essay,
+    return {
         "body_paragraphs": [p for p in paragraphs if p.kind != Paragraph.Kind.FOOTNOTE],
         "footnotes": [p for p in paragraphs if p.kind == Paragraph.Kind.FOOTNOTE],
-        "orphaned": orphaned_threads(essay=essay, viewer=request.user),
         "quote_context": QUOTE_CONTEXT,
-        **_region_context(request, essay=essay),
     }
-    return render(request, "discussion/essay_detail.html", context)
 
 
 def revision_detail(request, slug, number):

@@ -2,7 +2,9 @@ import re
 
 import html5lib
 import pytest
+from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from essays.services import essay_import
@@ -152,30 +154,43 @@ def create_comments(essay, how_many):
             previous = add_comment(essay, paragraph=paragraph, body=f"On {index}.")
 
 
-def count_queries(client, url):
+def count_queries(client, url, *, cold=True):
+    if cold:
+        cache.clear()  # the page and the essay's body are rendered afresh
     with CaptureQueriesContext(connection) as context:
         assert client.get(url).status_code == 200
     return len(context.captured_queries)
 
 
 def test_reading_page_runs_the_same_small_number_of_queries_whatever_the_comments(
-    client, make_essay, user, django_assert_max_num_queries
+    reader_client, make_essay, user, django_assert_max_num_queries
 ):
+    client = Client()  # anonymous: reader_client is the `client` fixture, signed in
     essay = make_essay("One.", "Two.", "> Three.", "[^1] Four.", "[^1]: Note.")
     url = essay.get_absolute_url()
     counts = [count_queries(client, url)]
+    signed_in = [count_queries(reader_client, url)]
     create_comments(essay, 2)
     counts.append(count_queries(client, url))
+    signed_in.append(count_queries(reader_client, url))
     Comment.objects.filter(author__isnull=True).update(author=user)
     create_comments(essay, 498)
     Comment.objects.filter(author__isnull=True).update(author=user)
     assert Comment.objects.count() == 500
     # Essay, paragraphs, margin counts, the whole-essay thread, the moderators' ids and the
     # threads "on earlier versions".
+    cache.clear()
     with django_assert_max_num_queries(6):
         client.get(url)
     counts.append(count_queries(client, url))
+    signed_in.append(count_queries(reader_client, url))
     assert counts[0] == counts[1] == counts[2]
+    assert signed_in[0] == signed_in[1] == signed_in[2]
+    # Served again: the essay's row names the cached page, and that is all.
+    client.get(url)
+    assert count_queries(client, url, cold=False) == 1
+    # A signed-in reader's page renders only what is theirs: not the essay's body again.
+    assert count_queries(reader_client, url, cold=False) == signed_in[0] - 2
 
 
 def test_paragraph_page_shows_neighbours_the_way_back_and_its_thread(client, make_essay):
