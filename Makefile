@@ -34,7 +34,7 @@ setup: $(VENV)/.requirements
 # restarted if it dies, and stops with it.
 run: setup
 	@echo "Serving on http://$(HOST_PORT)/ with a background worker. Emails are printed here, in this console, in development."
-	trap 'kill 0' INT TERM EXIT; \
+	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	while :; do \
 	  $(BIN)/python manage.py worker --interval 2 --no-reload; \
 	  echo "The worker stopped (exit $$?); restarting it in 2 s." >&2; sleep 2; \
@@ -48,7 +48,7 @@ run: setup
 serve: $(VENV)/.requirements
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	trap 'kill 0' INT TERM EXIT; \
+	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	while :; do \
 	  $(BIN)/python manage.py worker --interval 1 --no-reload; \
 	  echo "The worker stopped (exit $$?); restarting it in 2 s." >&2; sleep 2; \

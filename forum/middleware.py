@@ -28,6 +28,22 @@ KEPT_TEXT_FIELDS = ("body", "source")
 KEPT_CHOICE_FIELDS = ("quote", "quote_prefix", "quote_suffix", "preview")
 
 
+class HealthCheckMiddleware:
+    """Answer /healthz before anything checks the Host or redirects to HTTPS: a load
+    balancer probes each machine at its own address, often over plain HTTP. First in
+    MIDDLEWARE; the answer names no host and carries nothing private."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == "/healthz":
+            from .views import healthz
+
+            return healthz(request)
+        return self.get_response(request)
+
+
 class ContentSecurityPolicyMiddleware:
     """Send the site's Content-Security-Policy and Permissions-Policy on every response that
     lacks them."""
@@ -103,7 +119,9 @@ def database_unavailable_response(request):
             )
         content = get_template("_refused.html").render({"message": message})
     else:
-        context = {"retry_url": request.get_full_path(), "posted": request.method == "POST"}
+        # One leading slash: "//elsewhere.example/x" would send "Try again" to another site.
+        retry_url = "/" + request.get_full_path().lstrip("/")
+        context = {"retry_url": retry_url, "posted": request.method == "POST"}
         if texts:
             context.update(
                 texts=texts,

@@ -114,6 +114,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "forum.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "forum.middleware.ContentSecurityPolicyMiddleware",
@@ -153,10 +154,19 @@ TEMPLATES = [
     },
 ]
 
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if not DEBUG:
+    # A forgotten variable must not give each machine a database file of its own.
+    require_production_setting(
+        "DATABASE_URL", DATABASE_URL, "its database, e.g. postgres://USER:PASSWORD@HOST:5432/NAME"
+    )
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        DATABASE_URL or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # A connection kept between requests is checked before use: after a database
+        # restart, the first request of each process must not meet the dead one.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -284,6 +294,11 @@ HSTS_DECISIONS = {
 }
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+if SECURE_HSTS_PRELOAD and not SECURE_HSTS_INCLUDE_SUBDOMAINS:
+    raise ImproperlyConfigured(
+        "DJANGO_HSTS_PRELOAD needs DJANGO_HSTS_INCLUDE_SUBDOMAINS=true: the browsers' preload "
+        "list refuses a site whose subdomains are not on HTTPS too."
+    )
 SILENCED_SYSTEM_CHECKS = [
     check
     for variable, check in HSTS_DECISIONS.items()

@@ -196,3 +196,15 @@ def test_a_database_error_that_is_not_an_outage_stays_a_500(reader_client, third
     assert response.status_code == 500
     assert "Retry-After" not in response
     assert "Something went wrong" in response.content.decode()
+
+
+def test_try_again_never_leads_to_another_site():
+    from django.test import RequestFactory
+
+    from forum.middleware import database_unavailable_response
+
+    request = RequestFactory().get("/")
+    request.path = "//elsewhere.example/x"  # as a request for that path arrives
+    content = database_unavailable_response(request).content.decode()
+    assert 'href="//elsewhere' not in content
+    assert 'href="/elsewhere.example/x"' in content

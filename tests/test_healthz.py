@@ -59,3 +59,13 @@ def test_an_unreachable_database_answers_503(worker_alive, monkeypatch):
         "status": "unavailable",
         "checks": {"database": "unreachable", "cache": "ok"},
     }
+
+
+def test_a_balancer_probing_a_machine_by_its_address_over_http_is_answered(worker_alive, settings):
+    settings.ALLOWED_HOSTS = ["essays.example.org"]
+    settings.SECURE_SSL_REDIRECT = True
+    response = Client().get("/healthz", HTTP_HOST="10.0.0.5:8000")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    # Every other page still refuses a host it does not serve.
+    assert Client().get("/", HTTP_HOST="10.0.0.5:8000").status_code == 400

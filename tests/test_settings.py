@@ -33,6 +33,7 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "essays.example.org",
     "SITE_URL": "https://essays.example.org",
     "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "DATABASE_URL": "postgres://margins@127.0.0.1:5432/margins",
 }
 
 
@@ -61,6 +62,11 @@ def test_the_deployment_checklist_passes_once_the_owner_decides_on_hsts(decision
         **PRODUCTION,
     )
     assert decided.returncode == 0, decided.stderr
+
+
+def test_hsts_preload_without_subdomains_is_refused():
+    result = start(**PRODUCTION, DJANGO_HSTS_PRELOAD="true", DJANGO_HSTS_INCLUDE_SUBDOMAINS="false")
+    assert result.returncode != 0 and "DJANGO_HSTS_INCLUDE_SUBDOMAINS=true" in result.stderr
 
 
 def test_hsts_preload_sends_the_header_the_preload_list_asks_for():

@@ -1,4 +1,8 @@
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
 from forum.ratelimits import client_address
@@ -25,3 +29,21 @@ class AccountAdapter(DefaultAccountAdapter):
         if not address:
             raise PermissionDenied("Unable to determine the client's address.")
         return address
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Every link in allauth's emails (confirmation, password reset, sign-up) points at
+        SITE_URL, never at the Host the request came with: a reset link sent to another
+        of the site's names, or a poisoned one, would carry its key there."""
+        context = {name: on_site(value) for name, value in context.items()}
+        # "Hello from …" names the site by SITE_URL too, not by the Host asked for.
+        domain = urlsplit(settings.SITE_URL).netloc
+        context.setdefault("current_site", SimpleNamespace(domain=domain, name=domain))
+        super().send_mail(template_prefix, email, context)
+
+
+def on_site(value):
+    """An absolute address of ours, re-rooted at SITE_URL; anything else as it is."""
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        return value
+    parts = urlsplit(value)
+    return settings.SITE_URL + parts.path + (f"?{parts.query}" if parts.query else "")

@@ -194,3 +194,16 @@ def test_account_pages_need_a_login(client, db):
     for url in ["/accounts/settings/", "/accounts/delete/"]:
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_account_email_links_point_at_site_url_whatever_host_was_asked(client, user, settings):
+    """A reset asked for under another of the site's names (or a poisoned Host) still sends
+    a link to SITE_URL: the key never travels to another address."""
+    settings.ALLOWED_HOSTS = ["essays.example.org", "other-name.example.org"]
+    settings.SITE_URL = "https://essays.example.org"
+    client.post(
+        "/accounts/password/reset/", {"email": user.email}, HTTP_HOST="other-name.example.org"
+    )
+    body = mail.outbox[0].body
+    assert "https://essays.example.org/accounts/password/reset/key/" in body
+    assert "other-name.example.org" not in body
