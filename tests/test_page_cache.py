@@ -1,0 +1,215 @@
+"""No reader ever sees a stale reading page: the page is cached whole for anonymous visitors
+(and the essay's body for everyone), and every change a reader can see (a post, an edit, a
+deletion, each moderation decision, a revision, a re-attach, a rename, an account deleted)
+replaces it. Each case warms the cache, makes the change through the service a request
+would call, and reads the page again."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from essays.services import essay_import
+from forum.accounts import services as accounts
+from forum.discussion import services as discussion
+from forum.discussion.models import Comment
+from forum.moderation import services as moderation
+from tests.conftest import essay_source, make_user, post
+
+SOURCE = ("The first paragraph.", "The second paragraph.")
+
+
+@pytest.fixture
+def world(db, settings):
+    settings.MODERATION_FIRST_COMMENTS_REVIEWED = 0
+    settings.MODERATION_HIDE_THRESHOLD = 1
+    cache.clear()
+    essay = essay_import(source=essay_source(*SOURCE)).essay
+    author = make_user("ada@example.org", "Ada")
+    moderator = make_user("mod@example.org", "Moderator")
+    moderator.groups.add(moderation.moderators_group())
+    first, second = essay.paragraphs.live().order_by("position")
+    return {
+        "essay": essay,
+        "author": author,
+        "moderator": moderator,
+        "first": first,
+        "second": second,
+    }
+
+
+def page(world) -> str:
+    response = Client().get(world["essay"].get_absolute_url())
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def published(world, body="A published thought.", paragraph=None) -> Comment:
+    """A comment on the whole essay (its text is on the essay's page), or on a paragraph
+    (its count is in the margin)."""
+    return post(world["author"], world["essay"], body=body, paragraph=paragraph)
+
+
+def without_tokens(html: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="\w+"', "", html)
+
+
+def change_and_read(world, change) -> tuple[str, str]:
+    before = page(world)
+    # Served again, from the cache: the same page but for the visitor's token.
+    assert without_tokens(page(world)) == without_tokens(before)
+    change()
+    return before, page(world)
+
+
+def test_a_new_comment_appears(world):
+    before, after = change_and_read(world, lambda: published(world))
+    assert "A published thought." not in before and "A published thought." in after
+
+
+def test_a_new_comment_on_a_paragraph_counts_in_its_margin(world):
+    before, after = change_and_read(world, lambda: published(world, paragraph=world["first"]))
+    assert "1 comment on this" in after and "1 comment on this" not in before
+
+
+def test_an_edit_shows(world):
+    comment = published(world)
+    before, after = change_and_read(
+        world,
+        lambda: discussion.comment_edit(
+            comment=comment, editor=world["author"], body="Thought again."
+        ),
+    )
+    assert "A published thought." in before and "Thought again." in after
+    assert "A published thought." not in after
+
+
+def test_an_authors_deletion_shows(world):
+    comment = published(world)
+    before, after = change_and_read(
+        world, lambda: discussion.comment_delete(comment=comment, actor=world["author"])
+    )
+    assert "A published thought." in before and "A published thought." not in after
+
+
+@pytest.mark.parametrize("decision", ["remove", "hide after a report"])
+def test_a_comment_taken_down_disappears(world, decision):
+    comment = published(world)
+    reader = make_user("reader@example.org", "Reader")
+
+    def take_down():
+        if decision == "remove":
+            moderation.comment_remove(actor=world["moderator"], comment=comment, reason_code="spam")
+        else:
+            moderation.flag_create(reporter=reader, comment=comment, reason="spam")
+
+    before, after = change_and_read(world, take_down)
+    assert "A published thought." in before and "A published thought." not in after
+
+
+@pytest.mark.parametrize("from_state", ["pending", "removed"])
+def test_a_comment_approved_or_restored_appears(world, settings, from_state):
+    if from_state == "pending":
+        settings.MODERATION_FIRST_COMMENTS_REVIEWED = 5
+    comment = published(world)
+    if from_state == "removed":
+        moderation.comment_remove(actor=world["moderator"], comment=comment, reason_code="spam")
+    comment.refresh_from_db()
+    assert comment.status != Comment.Status.PUBLISHED
+
+    def bring_back():
+        if from_state == "pending":
+            moderation.comment_approve(actor=world["moderator"], comment=comment)
+        else:
+            moderation.comment_restore(actor=world["moderator"], comment=comment)
+
+    before, after = change_and_read(world, bring_back)
+    assert "A published thought." not in before and "A published thought." in after
+
+
+def test_a_locked_thread_shows_locked(world):
+    comment = post(world["author"], world["essay"], body="On the whole essay.")
+    before, after = change_and_read(
+        world,
+        lambda: moderation.thread_lock_set(actor=world["moderator"], comment=comment, locked=True),
+    )
+    assert "Thread locked" not in before and "Thread locked" in after
+
+
+def test_closing_the_essay_shows_closed(world):
+    before, after = change_and_read(
+        world,
+        lambda: moderation.essay_comments_set(
+            actor=world["moderator"], essay=world["essay"], open_=False
+        ),
+    )
+    assert "Comments are closed" not in before and "Comments are closed" in after
+
+
+def test_a_revision_shows_its_text_and_a_reattached_thread_moves(world):
+    comment = post(
+        world["author"], world["essay"], body="About the second.", paragraph=world["second"]
+    )
+    before, after = change_and_read(
+        world, lambda: essay_import(source=essay_source("The first paragraph, revised."))
+    )
+    block = '<div class="block-body"><p>The second paragraph.</p>'
+    assert block in before and block not in after
+    assert "The first paragraph, revised." in after
+    assert "On earlier versions" in after  # the thread on the retired paragraph
+    first = world["essay"].paragraphs.live().get()
+    comment.refresh_from_db()
+    before, after = change_and_read(
+        world,
+        lambda: moderation.thread_reattach(
+            actor=world["moderator"], comment=comment, paragraph=first, reason="Same idea."
+        ),
+    )
+    assert "On earlier versions" in before and "On earlier versions" not in after
+
+
+def test_a_rename_shows_on_every_comment(world):
+    published(world)
+    before, after = change_and_read(
+        world,
+        lambda: accounts.user_set_display_name(user=world["author"], display_name="Ada Byron"),
+    )
+    assert "Ada Byron" not in before and "Ada Byron" in after
+
+
+def test_a_deleted_account_takes_its_comments_away(world):
+    published(world)
+    before, after = change_and_read(
+        world,
+        lambda: accounts.account_delete(user=world["author"], delete_comments=True),
+    )
+    assert "A published thought." in before and "A published thought." not in after
+
+
+def test_signed_in_readers_see_new_margin_counts_too(world, client):
+    client.force_login(make_user("signed@example.org", "Signed"))
+    url = world["essay"].get_absolute_url()
+    assert "1 comment on this" not in client.get(url).content.decode()
+    published(world, paragraph=world["first"])
+    assert "1 comment on this" in client.get(url).content.decode()
+
+
+def test_anonymous_visitors_each_get_their_own_csrf_token(world):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    pages = [c.get(world["essay"].get_absolute_url()).content.decode() for c in (first, second)]
+    tokens = [p.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0] for p in pages]
+    assert tokens[0] != tokens[1] and "Placeholder" not in tokens[0]
+    # The token in the cached page works for its own visitor: a preview goes through.
+    response = first.post("/comments/preview/", {"body": "Hello", "csrfmiddlewaretoken": tokens[0]})
+    assert response.status_code == 200
+
+
+def test_a_browser_that_has_the_page_gets_304_until_it_changes(world):
+    visitor = Client()
+    url = world["essay"].get_absolute_url()
+    etag = visitor.get(url)["ETag"]
+    assert visitor.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    published(world)
+    response = visitor.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200 and response["ETag"] != etag
