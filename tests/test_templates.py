@@ -32,3 +32,10 @@ def test_the_line_check_sees_a_long_line():
     """The check above can fail, and counts characters, not bytes."""
     text = "short\n" + "x" * 121 + "\n" + "“" * 120 + "\n"
     assert list(long_lines(text)) == [(2, 121)]
+
+
+def test_no_comment_tag_spans_lines():
+    """Django's {# #} ends on its line: one left open is printed on the page."""
+    for template in TEMPLATES.rglob("*.html"):
+        for number, line in enumerate(template.read_text().splitlines(), 1):
+            assert "{#" not in line or "#}" in line, f"{template}:{number}"

@@ -15,6 +15,9 @@ from .models import Comment
 from .policy import policy
 
 THREAD_ORDERS = ("oldest", "newest")
+# Threads shown at once in a discussion; the rest are a click away ("More threads"), so
+# that thousands of comments never render in one response.
+THREADS_PER_PAGE = 20
 # Replies deeper than this stop indenting (see site.css) and say whom they answer instead.
 MAX_INDENT_DEPTH = 4
 
@@ -104,6 +107,83 @@ def thread_for(
         moderator_view=moderator_view,
         moderator_ids=frozenset(policy().moderator_ids()),
     )
+
+
+@dataclass
+class ThreadPage:
+    """One page of a discussion's threads, each whole."""
+
+    threads: list[ThreadNode]
+    number: int
+    has_next: bool
+
+    @property
+    def next_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_number(self) -> int:
+        return self.number - 1
+
+
+def thread_page(
+    *,
+    essay: Essay,
+    paragraph: Paragraph | None = None,
+    order: str = "oldest",
+    viewer=None,
+    number: int = 1,
+    containing: Comment | None = None,
+) -> ThreadPage:
+    """A page of the threads of a paragraph (or of the whole essay), as `thread_for` shows
+    them: the threads' roots, THREADS_PER_PAGE at a time in the order asked, then
+    everything below those roots. Two queries (the moderators' ids, the comments), whatever the
+    number of comments; three with `containing` (the page then holds that comment's
+    thread)."""
+    moderator_view = viewer is not None and policy().is_moderator(viewer)
+    shown = Comment.objects.shown_in_threads(viewer, moderator=moderator_view)
+    region = shown.on_whole_essay(essay) if paragraph is None else shown.on_paragraph(paragraph)
+    roots = region.filter(parent__isnull=True)
+    newest_first = order == "newest"
+    if containing is not None:
+        number = page_number_of(containing, order=order, viewer=viewer)
+    start = (number - 1) * THREADS_PER_PAGE
+    # One more root than the page holds: whether there is a next page. (A subquery: the
+    # roots and everything below them come in one query.)
+    page_roots = roots.order_by("-id" if newest_first else "id").values("id")[
+        start : start + THREADS_PER_PAGE + 1
+    ]
+    comments = list(
+        region.filter(Q(pk__in=page_roots) | Q(root_id__in=page_roots))
+        .select_related("author")
+        .order_by("id")
+    )
+    root_ids = sorted((c.pk for c in comments if c.parent_id is None), reverse=newest_first)
+    has_next = len(root_ids) > THREADS_PER_PAGE
+    if has_next:
+        extra = root_ids[THREADS_PER_PAGE]
+        comments = [c for c in comments if extra not in (c.pk, c.root_id)]
+    threads = build_thread(
+        comments,
+        order=order,
+        moderator_view=moderator_view,
+        moderator_ids=frozenset(policy().moderator_ids()),
+    )
+    return ThreadPage(threads=threads, number=number, has_next=has_next)
+
+
+def page_number_of(comment: Comment, *, order: str = "oldest", viewer=None) -> int:
+    """The page of its discussion (in `order`) that holds `comment`'s thread."""
+    moderator_view = viewer is not None and policy().is_moderator(viewer)
+    shown = Comment.objects.shown_in_threads(viewer, moderator=moderator_view)
+    if comment.paragraph_id is None:
+        region = shown.on_whole_essay(comment.essay)
+    else:
+        region = shown.on_paragraph(comment.paragraph)
+    root_id = comment.thread_root_id
+    roots = region.filter(parent__isnull=True)
+    before = roots.filter(pk__gt=root_id) if order == "newest" else roots.filter(pk__lt=root_id)
+    return before.count() // THREADS_PER_PAGE + 1
 
 
 def thread_of(comment: Comment, *, viewer=None) -> list[ThreadNode]:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from essays.models import Essay, Paragraph
 from essays.rendering import EssaySourceError
 from essays.services import check_can_publish, essay_revise, preview_revision
+from forum.ids import parse_id
 from forum.ratelimits import client_address
 from forum.refusals import Refused
 
@@ -31,10 +32,11 @@ from .threads import (
     comment_counts_by_paragraph,
     essays_with_comment_counts,
     orphaned_threads,
+    page_number_of,
     published_count,
     revision_outcomes,
-    thread_for,
     thread_of,
+    thread_page,
 )
 
 DRAFTS_SESSION_KEY = "comment_drafts"
@@ -52,6 +54,12 @@ def _discussable_paragraph(essay, key) -> Paragraph:
     paragraph = get_object_or_404(essay.paragraphs.live().commentable(), key=key)
     paragraph.essay = essay
     return paragraph
+
+
+def _page_number(request) -> int:
+    """The page of threads asked for: a whole number from 1, else the first."""
+    number = parse_id(request.GET.get("page", "")) or 1
+    return min(number, 10_000)
 
 
 def _thread_order(request) -> str:
@@ -123,7 +131,17 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
     return {
         "essay": essay,
         "paragraph": paragraph,
-        "thread": thread_for(essay=essay, paragraph=paragraph, order=order, viewer=request.user),
+        "page": (
+            page := thread_page(
+                essay=essay,
+                paragraph=paragraph,
+                order=order,
+                viewer=request.user,
+                number=_page_number(request),
+                containing=focus,
+            )
+        ),
+        "thread": page.threads,
         "moderator": policy().is_moderator(request.user),
         "order": order,
         "region_id": region_id,
@@ -143,7 +161,7 @@ def essay_detail(request, slug):
     if pages.is_everyones_page(request):
         return pages.everyones_page(
             request,
-            key=pages.page_key(essay, "essay", _thread_order(request)),
+            key=pages.page_key(essay, "essay", _thread_order(request), str(_page_number(request))),
             template="discussion/essay_detail.html",
             context=lambda: _essay_page_context(request, essay),
         )
@@ -382,7 +400,17 @@ def _posted_response(request, *, essay, comment):
             notice=_posted_message(comment),
         )
     messages.info(request, _posted_message(comment))
-    return redirect(comment.get_absolute_url())
+    return redirect(_url_in_place(request, comment))
+
+
+def _url_in_place(request, comment) -> str:
+    """The comment in its discussion, on the page of threads that holds it."""
+    url = comment.get_absolute_url()
+    number = page_number_of(comment, viewer=request.user)
+    if number == 1:
+        return url
+    address, anchor = url.split("#")
+    return f"{address}?page={number}#{anchor}"
 
 
 def _compose_context(request, *, essay, paragraph, parent) -> dict:
@@ -464,7 +492,7 @@ def comment_permalink(request, pk):
     for a paragraph a revision retired, shows the comment with the text it discussed."""
     comment = access_comment(viewer=request.user, comment_id=pk)
     if comment.paragraph_id is None or comment.paragraph.is_live:
-        return redirect(comment.get_absolute_url())
+        return redirect(_url_in_place(request, comment))
     essay = comment.essay
     context = {
         "comment": comment,

@@ -1,0 +1,79 @@
+"""A discussion shows THREADS_PER_PAGE threads at a time: thousands of comments never render
+in one response, and the rest are a link (or, with htmx, a click) away."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from forum.discussion.threads import THREADS_PER_PAGE
+from tests.conftest import add_comment, post
+
+THREADS = THREADS_PER_PAGE * 2 + 5
+
+
+@pytest.fixture
+def busy_essay(make_essay):
+    essay = make_essay("Text.", "More text.")
+    for n in range(THREADS):
+        root = add_comment(essay, body=f"Thread number {n}.")
+        add_comment(essay, parent=root, body=f"A reply in thread {n}.")
+    return essay
+
+
+def threads_on(content: str) -> list[int]:
+    return [int(n) for n in re.findall(r"Thread number (\d+)\.", content)]
+
+
+def test_the_whole_essay_discussion_comes_a_page_at_a_time(busy_essay):
+    url = busy_essay.get_absolute_url()
+    first = Client().get(url).content.decode()
+    assert threads_on(first) == list(range(THREADS_PER_PAGE))
+    assert "A reply in thread 0." in first and "A reply in thread 20." not in first
+    assert f'href="{url}?order=oldest&amp;page=2#discussion"' in first
+    assert 'hx-select="#discussion-page-2"' in first
+    last = Client().get(f"{url}?page=3").content.decode()
+    assert threads_on(last) == list(range(THREADS_PER_PAGE * 2, THREADS))
+    assert "More threads" not in last and "Earlier page" in last
+    newest = Client().get(f"{url}?order=newest").content.decode()
+    assert threads_on(newest)[:2] == [THREADS - 1, THREADS - 2]
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "x", "²", "99999999999999999999"])
+def test_a_page_number_that_is_not_one_is_the_first_page(busy_essay, page):
+    response = Client().get(f"{busy_essay.get_absolute_url()}?page={page}")
+    assert response.status_code == 200
+    assert threads_on(response.content.decode())[:1] == [0]
+
+
+def test_a_page_past_the_end_is_empty_not_an_error(busy_essay):
+    response = Client().get(f"{busy_essay.get_absolute_url()}?page=50")
+    assert response.status_code == 200 and threads_on(response.content.decode()) == []
+
+
+def test_a_paragraphs_discussion_comes_a_page_at_a_time(make_essay):
+    essay = make_essay("Text.")
+    paragraph = essay.paragraphs.get()
+    for n in range(THREADS_PER_PAGE + 3):
+        add_comment(essay, paragraph=paragraph, body=f"Thread number {n}.")
+    content = Client().get(paragraph.get_absolute_url()).content.decode()
+    assert threads_on(content) == list(range(THREADS_PER_PAGE))
+    assert "More threads" in content
+
+
+def test_a_reply_deep_in_a_long_discussion_lands_on_its_page(busy_essay, user, reader_client):
+    thread = busy_essay.comments.get(body="Thread number 30.")
+    response = reader_client.post(f"/comments/{thread.pk}/reply/", {"body": "Late reply."})
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{busy_essay.get_absolute_url()}?page=2#c-")
+    assert "Late reply." in reader_client.get(response["Location"]).content.decode()
+    # With htmx, the region answered is the page that holds it.
+    response = reader_client.post(
+        f"/comments/{thread.pk}/reply/", {"body": "An htmx reply."}, HTTP_HX_REQUEST="true"
+    )
+    content = response.content.decode()
+    assert "An htmx reply." in content and threads_on(content)[0] == THREADS_PER_PAGE
+    # A permalink leads to the same page.
+    reply = post(user, busy_essay, body="Another late one.", parent=thread)
+    permalink = Client().get(f"/comments/{reply.pk}/")
+    assert permalink["Location"] == f"{busy_essay.get_absolute_url()}?page=2#c-{reply.pk}"
