@@ -3,6 +3,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .states import essay_states_forget
+
 
 class EssayQuerySet(models.QuerySet):
     def published(self):
@@ -10,8 +12,11 @@ class EssayQuerySet(models.QuerySet):
 
     def discussion_changed(self) -> int:
         """Say that what readers see of these essays has changed: their cached pages are
-        no longer the pages (see Essay.discussion_version)."""
-        return self.update(discussion_version=models.F("discussion_version") + 1)
+        no longer the pages (see Essay.discussion_version and states.py)."""
+        slugs = list(self.values_list("slug", flat=True))
+        changed = self.update(discussion_version=models.F("discussion_version") + 1)
+        essay_states_forget(slugs)
+        return changed
 
 
 class Essay(models.Model):

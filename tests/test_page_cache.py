@@ -213,3 +213,17 @@ def test_a_browser_that_has_the_page_gets_304_until_it_changes(world):
     published(world)
     response = visitor.get(url, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 200 and response["ETag"] != etag
+
+
+def test_an_essay_taken_down_is_gone_at_once(world):
+    essay = world["essay"]
+    page(world)
+    essay.status = essay.Status.DRAFT
+    essay.save()
+    assert Client().get(essay.get_absolute_url()).status_code == 404
+
+
+def test_a_page_served_again_asks_nothing_of_the_database(world, django_assert_num_queries):
+    page(world)
+    with django_assert_num_queries(0):
+        assert Client().get(world["essay"].get_absolute_url()).status_code == 200

@@ -1,11 +1,12 @@
 """The reading page, rendered once and served many times.
 
-What every anonymous visitor sees of an essay is one page: it is cached whole under a key
-that names the essay's state (Essay.discussion_version, bumped by every change readers can
-see), and answered 304 to a browser that already has it. The page's forms still carry each
+What every anonymous visitor sees of an essay is one page: it is cached whole, with the
+essay's discussion_version it was made at, and served while that is still the essay's
+version (essays/states.py keeps it in the cache, so a page served again costs no database
+query), or answered 304 to a browser that already has it. The page's forms still carry each
 visitor's own CSRF token: the page is cached with a placeholder in its place, filled in for
 each request. Signed-in readers get the essay's body (its blocks and their margin counts,
-the same for everyone) from the same cache, and only what is theirs is rendered for them.
+the same for everyone) from the cache, and only what is theirs is rendered for them.
 """
 
 import hashlib
@@ -16,15 +17,14 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 
+from essays.models import Essay
+from essays.states import essay_state_remember, state_key
+
 # Letters only: a CSRF token is made of letters and digits, and so must its stand-in be.
 CSRF_PLACEHOLDER = "CsrfTokenPlaceholderXq"
 # A page is replaced when its essay changes, not when this runs out; this only bounds
 # how long a page nobody asks for stays in the cache.
 PAGE_SECONDS = 24 * 3600
-
-
-def page_key(essay, *parts: str) -> str:
-    return ":".join(["page", str(essay.pk), str(essay.discussion_version), *parts])
 
 
 def is_everyones_page(request) -> bool:
@@ -38,30 +38,67 @@ def is_everyones_page(request) -> bool:
     )
 
 
-def everyones_page(request, *, key: str, template: str, context) -> HttpResponse:
-    """The page under `key`, from the cache or rendered now (context: a callable, called
-    only to render), with this visitor's CSRF token, or 304 when they have it already."""
-    etag = f'W/"{hashlib.sha256(key.encode()).hexdigest()[:20]}"'
-    if request.headers.get("If-None-Match") == etag:
-        response = HttpResponseNotModified()
-    else:
-        html = cache.get(key)
-        if html is None:
-            html = render_to_string(
-                template, {**context(), "csrf_token": CSRF_PLACEHOLDER}, request=request
-            )
-            cache.set(key, html, PAGE_SECONDS)
-        response = HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+def page_key(slug: str, *variant: str) -> str:
+    return ":".join(["page", slug, *variant])
+
+
+def _etag(slug: str, version: int, variant) -> str:
+    named = ":".join([slug, str(version), *variant])
+    return f'W/"{hashlib.sha256(named.encode()).hexdigest()[:20]}"'
+
+
+def _answer(request, html: str, etag: str) -> HttpResponse:
+    response = HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
     response["ETag"] = etag
     # Each copy holds its visitor's token: for their browser only, checked every time.
     response["Cache-Control"] = "private, no-cache"
     return response
 
 
-def cached_fragment(key: str, template: str, context) -> str:
-    """A part of a page that is the same for every reader, rendered once."""
-    html = cache.get(key)
-    if html is None:
+def _not_modified(etag: str) -> HttpResponse:
+    response = HttpResponseNotModified()
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def everyones_page_cached(request, *, slug: str, variant: tuple[str, ...]):
+    """The page, if the essay's current state is known and the page was made at it; 304 if
+    the browser has it; else None. One round trip to the cache, none to the database."""
+    key = page_key(slug, *variant)
+    found = cache.get_many([state_key(slug), key])
+    version = found.get(state_key(slug))
+    if version is None:
+        return None
+    etag = _etag(slug, version, variant)
+    if request.headers.get("If-None-Match") == etag:
+        return _not_modified(etag)
+    made_at, html = found.get(key, (None, None))
+    return _answer(request, html, etag) if made_at == version else None
+
+
+def everyones_page(request, *, essay, variant: tuple[str, ...], template: str, context):
+    """The page rendered now (context: a callable) and cached, with its visitor's token."""
+    version = essay.discussion_version
+    etag = _etag(essay.slug, version, variant)
+    if request.headers.get("If-None-Match") == etag:
+        return _not_modified(etag)
+    html = render_to_string(
+        template, {**context(), "csrf_token": CSRF_PLACEHOLDER}, request=request
+    )
+    cache.set(page_key(essay.slug, *variant), (version, html), PAGE_SECONDS)
+    # Only a version still current becomes the essay's known state: a writer may have
+    # moved on while this page was rendered.
+    if Essay.objects.filter(pk=essay.pk, discussion_version=version).exists():
+        essay_state_remember(essay.slug, version)
+    return _answer(request, html, etag)
+
+
+def cached_fragment(essay, name: str, template: str, context) -> str:
+    """A part of a page that is the same for every reader, rendered once per version."""
+    key = page_key(essay.slug, name)
+    made_at, html = cache.get(key, (None, None))
+    if made_at != essay.discussion_version:
         html = render_to_string(template, context())
-        cache.set(key, html, PAGE_SECONDS)
+        cache.set(key, (essay.discussion_version, html), PAGE_SECONDS)
     return html

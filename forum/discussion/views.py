@@ -157,14 +157,20 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
 
 
 def essay_detail(request, slug):
-    essay = _published_essay(slug)
     if pages.is_everyones_page(request):
+        variant = ("essay", _thread_order(request), str(_page_number(request)))
+        cached = pages.everyones_page_cached(request, slug=slug, variant=variant)
+        if cached is not None:
+            return cached
+        essay = _published_essay(slug)
         return pages.everyones_page(
             request,
-            key=pages.page_key(essay, "essay", _thread_order(request), str(_page_number(request))),
+            essay=essay,
+            variant=variant,
             template="discussion/essay_detail.html",
             context=lambda: _essay_page_context(request, essay),
         )
+    essay = _published_essay(slug)
     return render(request, "discussion/essay_detail.html", _essay_page_context(request, essay))
 
 
@@ -172,7 +178,8 @@ def _essay_page_context(request, essay) -> dict:
     return {
         "essay": essay,
         "essay_body": pages.cached_fragment(
-            pages.page_key(essay, "body"),
+            essay,
+            "body",
             "discussion/_essay_body.html",
             lambda: _essay_body_context(essay),
         ),
