@@ -227,3 +227,12 @@ def test_a_page_served_again_asks_nothing_of_the_database(world, django_assert_n
     page(world)
     with django_assert_num_queries(0):
         assert Client().get(world["essay"].get_absolute_url()).status_code == 200
+
+
+def test_a_paragraphs_page_is_cached_and_replaced_too(world, django_assert_num_queries):
+    url = world["first"].get_absolute_url()
+    assert "A thought on the first." not in Client().get(url).content.decode()
+    with django_assert_num_queries(0):
+        Client().get(url)
+    published(world, body="A thought on the first.", paragraph=world["first"])
+    assert "A thought on the first." in Client().get(url).content.decode()

@@ -244,6 +244,11 @@ def revision_changes(request, slug, number):
 
 
 def paragraph_detail(request, slug, key):
+    variant = ("p", key, _thread_order(request), str(_page_number(request)))
+    if pages.is_everyones_page(request):
+        cached = pages.everyones_page_cached(request, slug=slug, variant=variant)
+        if cached is not None:
+            return cached
     essay = _published_essay(slug)
     paragraph = get_object_or_404(essay.paragraphs.commentable(), key=key)
     if not paragraph.is_live:
@@ -257,18 +262,30 @@ def paragraph_detail(request, slug, key):
         )
         return redirect(f"{revision}#{paragraph.anchor}")
     paragraph.essay = essay
+    if pages.is_everyones_page(request):
+        return pages.everyones_page(
+            request,
+            essay=essay,
+            variant=variant,
+            template="discussion/paragraph_detail.html",
+            context=lambda: _paragraph_page_context(request, essay, paragraph),
+        )
+    context = _paragraph_page_context(request, essay, paragraph)
+    return render(request, "discussion/paragraph_detail.html", context)
+
+
+def _paragraph_page_context(request, essay, paragraph) -> dict:
     neighbours = {
         p.position: p
         for p in essay.paragraphs.live().filter(
             position__in=[paragraph.position - 1, paragraph.position + 1]
         )
     }
-    context = {
+    return {
         "previous": neighbours.get(paragraph.position - 1),
         "next": neighbours.get(paragraph.position + 1),
         **_region_context(request, essay=essay, paragraph=paragraph),
     }
-    return render(request, "discussion/paragraph_detail.html", context)
 
 
 def paragraph_thread(request, slug, key):
