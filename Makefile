@@ -12,7 +12,7 @@ CHROMIUM := /usr/bin/chromium
 run test setup: export DJANGO_DEBUG := true
 run: export SITE_URL ?= http://$(HOST_PORT)
 
-.PHONY: run serve test setup lint format chromium clean journey
+.PHONY: run serve test setup lint format chromium clean journey bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ serve: $(VENV)/.requirements
 # (scripts/journey.py). CI runs it.
 journey: $(VENV)/.requirements
 	$(BIN)/python -m scripts.journey
+
+# The reading page against a Django hello world, and posting (bench/README.md; needs wrk).
+# BENCH_ARGS=--quick for a one-minute smoke run, --postgres for PostgreSQL.
+bench: $(VENV)/.requirements
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Browser tests drive Debian's chromium; install it when missing and we are allowed to.
 chromium:

@@ -1,4 +1,5 @@
-"""Time the reading page and count its queries with 0, 500 and 5,000 comments.
+"""Time the reading page and count its queries with the seed's responses, 500 and 5,000
+comments (the discussion of bench/fixtures.py), in process.
 
 Run: .venv/bin/python bench/reading_page.py   (uses a throwaway test database)
 Not part of the test suite: timings depend on the machine.
@@ -29,32 +30,16 @@ old_name = connection.creation.create_test_db(verbosity=0)
 try:
     from django.test import Client
 
-    from essays.models import Essay
-    from forum.discussion.markup import render_comment
+    from bench.fixtures import comments_grow, seed_essay
     from forum.discussion.models import Comment
 
     call_command("load_seed", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    essay = Essay.objects.get()
-    paragraphs = list(essay.paragraphs.live().commentable())
+    essay = seed_essay()
     client = Client()
     url = essay.get_absolute_url()
-    html = render_comment(
-        "A typical comment, with *some* emphasis and a [link](https://example.org)."
-    )
-    total = 2
     for target in (0, 500, 5000):
-        Comment.objects.bulk_create(
-            Comment(
-                essay=essay,
-                paragraph=paragraphs[n % len(paragraphs)] if n % 4 else None,
-                author_name="Bench",
-                imported=True,
-                body="x",
-                body_html=html,
-            )
-            for n in range(max(0, target - total))
-        )
-        total = max(total, target)
+        # The benchmark's own discussion (bench/fixtures.py), on top of the seed's responses.
+        comments_grow(essay, target)
         client.get(url)  # warm up
         times = []
         for _ in range(10):

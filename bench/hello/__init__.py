@@ -1,0 +1,1 @@
+"""The yardstick: a Django "Hello, world" served exactly as the site is (bench/run.py)."""
