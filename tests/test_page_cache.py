@@ -236,3 +236,13 @@ def test_a_paragraphs_page_is_cached_and_replaced_too(world, django_assert_num_q
         Client().get(url)
     published(world, body="A thought on the first.", paragraph=world["first"])
     assert "A thought on the first." in Client().get(url).content.decode()
+
+
+def test_pages_past_the_end_are_not_kept(world):
+    from forum.discussion.pages import page_key
+
+    essay = world["essay"]
+    for number in range(1, 30):
+        assert Client().get(f"{essay.get_absolute_url()}?page={number}").status_code == 200
+    kept = [n for n in range(1, 30) if cache.get(page_key(essay.slug, "essay", "oldest", str(n)))]
+    assert kept == [1]  # asking for ten thousand empty pages must not fill the cache

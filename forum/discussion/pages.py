@@ -83,9 +83,12 @@ def everyones_page(request, *, essay, variant: tuple[str, ...], template: str, c
     etag = _etag(essay.slug, version, variant)
     if request.headers.get("If-None-Match") == etag:
         return _not_modified(etag)
-    html = render_to_string(
-        template, {**context(), "csrf_token": CSRF_PLACEHOLDER}, request=request
-    )
+    values = context()
+    html = render_to_string(template, {**values, "csrf_token": CSRF_PLACEHOLDER}, request=request)
+    if values["page"].number > 1 and not values["thread"]:
+        # A page past the end is not kept: asking for ten thousand of them must not fill
+        # the cache.
+        return _answer(request, html, etag)
     cache.set(page_key(essay.slug, *variant), (version, html), PAGE_SECONDS)
     # Only a version still current becomes the essay's known state: a writer may have
     # moved on while this page was rendered.
