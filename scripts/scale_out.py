@@ -479,7 +479,7 @@ def check_exactly_once(site: Site, report: dict) -> None:
     for message in list(site.mail.messages):
         if "There is something new" not in text_of(message):
             continue
-        for comment_id in re.findall(r"Read it: \S+#c-(\d+)", text_of(message)):
+        for comment_id in re.findall(r"Read it: \S+/comments/(\d+)/", text_of(message)):
             received[(message["To"], int(comment_id))] += 1
     doubled = [key for key, count in received.items() if count > 1]
     missing = set(wanted) - set(received)

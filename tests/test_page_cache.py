@@ -246,3 +246,21 @@ def test_pages_past_the_end_are_not_kept(world):
         assert Client().get(f"{essay.get_absolute_url()}?page={number}").status_code == 200
     kept = [n for n in range(1, 30) if cache.get(page_key(essay.slug, "essay", "oldest", str(n)))]
     assert kept == [1]  # asking for ten thousand empty pages must not fill the cache
+
+
+@pytest.mark.parametrize("how", ["member's groups", "group's members"])
+def test_a_new_moderators_badge_shows_at_once(world, how):
+    published(world)
+    group = moderation.moderators_group()
+
+    def promote():
+        if how == "member's groups":
+            world["author"].groups.add(group)
+        else:
+            group.user_set.add(world["author"])
+
+    before, after = change_and_read(world, promote)
+    assert '<span class="badge">Moderator</span>' not in before
+    assert '<span class="badge">Moderator</span>' in after
+    world["author"].groups.clear()
+    assert '<span class="badge">Moderator</span>' not in page(world)

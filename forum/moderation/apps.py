@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import m2m_changed, post_migrate
 
 
 class ModerationConfig(AppConfig):
@@ -21,4 +21,12 @@ class ModerationConfig(AppConfig):
         # The Moderators group and its permission, once permissions exist.
         post_migrate.connect(
             services.ensure_moderators_group, sender=self, dispatch_uid="moderation-group"
+        )
+        # A moderator's comments carry a badge: joining or leaving the group changes pages.
+        from django.contrib.auth import get_user_model
+
+        m2m_changed.connect(
+            services.on_group_membership_changed,
+            sender=get_user_model().groups.through,
+            dispatch_uid="moderation-badges",
         )

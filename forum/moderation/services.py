@@ -50,6 +50,23 @@ def ensure_moderators_group(sender, **kwargs) -> None:
     moderators_group()
 
 
+def on_group_membership_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """Members joined or left groups: the pages showing their comments change when the
+    Moderators group is among them (its members' comments carry a badge)."""
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    moderators = moderators_group()
+    if reverse:  # a group's members changed
+        if instance.pk != moderators.pk:
+            return
+        user_ids = list(pk_set) if pk_set else list(instance.user_set.values_list("pk", flat=True))
+    else:  # a member's groups changed
+        if pk_set is not None and moderators.pk not in pk_set:
+            return
+        user_ids = [instance.pk]
+    Essay.objects.filter(comments__author_id__in=user_ids).distinct().discussion_changed()
+
+
 def check_moderator(actor) -> None:
     if not is_moderator(actor, fresh=True):
         raise Refused(_("Only moderators can do this."), status=403)

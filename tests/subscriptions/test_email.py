@@ -34,7 +34,8 @@ def test_an_immediate_email_has_both_parts_site_links_and_one_click_headers(
     [message] = mail.outbox
     assert message.to == ["alice@example.org"]
     assert "Rea Der on a paragraph you follow" in message.subject
-    assert f"https://essays.example.org{comment.get_absolute_url()}" in message.body
+    # The permalink: it leads to the page of threads that holds the comment, however many.
+    assert f"https://essays.example.org/comments/{comment.pk}/" in message.body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html" and "<em>worth</em>" in html
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
