@@ -34,7 +34,7 @@ def test_the_whole_essay_discussion_comes_a_page_at_a_time(busy_essay):
     assert 'hx-select="#discussion-page-2"' in first
     last = Client().get(f"{url}?page=3").content.decode()
     assert threads_on(last) == list(range(THREADS_PER_PAGE * 2, THREADS))
-    assert "More threads" not in last and "Earlier page" in last
+    assert "More threads" not in last and "Earlier threads" in last
     newest = Client().get(f"{url}?order=newest").content.decode()
     assert threads_on(newest)[:2] == [THREADS - 1, THREADS - 2]
 
