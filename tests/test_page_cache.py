@@ -264,3 +264,11 @@ def test_a_new_moderators_badge_shows_at_once(world, how):
     assert '<span class="badge">Moderator</span>' in after
     world["author"].groups.clear()
     assert '<span class="badge">Moderator</span>' not in page(world)
+
+
+@pytest.mark.parametrize("query", ["?utm_source=zqx", "?order=zqx", "?zqx=1&page=2", "?page=zqx"])
+def test_a_first_visitors_own_query_never_reaches_everyones_page(world, query):
+    url = world["essay"].get_absolute_url()
+    assert "zqx" in Client().get(url + query).content.decode()  # in their links back
+    for others in ("", "?page=2", "?order=oldest&page=1"):
+        assert "zqx" not in Client().get(url + others).content.decode()

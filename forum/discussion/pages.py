@@ -27,14 +27,19 @@ CSRF_PLACEHOLDER = "CsrfTokenPlaceholderXq"
 PAGE_SECONDS = 24 * 3600
 
 
-def is_everyones_page(request) -> bool:
+def is_everyones_page(request, **query: str) -> bool:
     """Whether this request gets the page every anonymous visitor gets: a plain GET with no
-    session (a draft kept across a login lives there) and no message waiting."""
+    session (a draft kept across a login lives there), no message waiting, and no query but
+    `query`'s parameters, each with the value the page understood it as. (The page's links
+    back carry its address: a first visitor's own additions must not reach everyone.)"""
     return (
         request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
         and "HX-Request" not in request.headers
+        and all(
+            name in query and request.GET.getlist(name) == [query[name]] for name in request.GET
+        )
     )
 
 

@@ -157,8 +157,9 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
 
 
 def essay_detail(request, slug):
-    if pages.is_everyones_page(request):
-        variant = ("essay", _thread_order(request), str(_page_number(request)))
+    order, number = _thread_order(request), str(_page_number(request))
+    if pages.is_everyones_page(request, order=order, page=number):
+        variant = ("essay", order, number)
         cached = pages.everyones_page_cached(request, slug=slug, variant=variant)
         if cached is not None:
             return cached
@@ -244,8 +245,10 @@ def revision_changes(request, slug, number):
 
 
 def paragraph_detail(request, slug, key):
-    variant = ("p", key, _thread_order(request), str(_page_number(request)))
-    if pages.is_everyones_page(request):
+    order, number = _thread_order(request), str(_page_number(request))
+    variant = ("p", key, order, number)
+    everyones = pages.is_everyones_page(request, order=order, page=number)
+    if everyones:
         cached = pages.everyones_page_cached(request, slug=slug, variant=variant)
         if cached is not None:
             return cached
@@ -262,7 +265,7 @@ def paragraph_detail(request, slug, key):
         )
         return redirect(f"{revision}#{paragraph.anchor}")
     paragraph.essay = essay
-    if pages.is_everyones_page(request):
+    if everyones:
         return pages.everyones_page(
             request,
             essay=essay,
