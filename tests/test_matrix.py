@@ -672,6 +672,12 @@ TABLE: dict[str, Url] = {
         get=lambda c: OK | REDIRECT if c.state in ON_PUBLISHED_ESSAY else NOT_FOUND,
         keys=("hidden", "orphaned"),
     ),
+    # A thread's own page, every reply: from any of its comments, a redirect to its first.
+    "discussion:comment_thread": Url(
+        comment_variants,
+        get=lambda c: OK | REDIRECT if c.state in ON_PUBLISHED_ESSAY else NOT_FOUND,
+        keys=("hidden", "orphaned"),
+    ),
     "discussion:comment_reply": Url(
         lambda w: comment_variants(w, COMPOSE_POSTS),
         get=reply,

@@ -18,6 +18,10 @@ THREAD_ORDERS = ("oldest", "newest")
 # Threads shown at once in a discussion; the rest are a click away ("More threads"), so
 # that thousands of comments never render in one response.
 THREADS_PER_PAGE = 20
+# Replies shown under each thread there, in reading order; a longer thread continues on its
+# own page, REPLIES_PER_PAGE at a time.
+REPLIES_SHOWN = 10
+REPLIES_PER_PAGE = 100
 # Replies deeper than this stop indenting (see site.css) and say whom they answer instead.
 MAX_INDENT_DEPTH = 4
 
@@ -31,10 +35,14 @@ class ThreadNode:
     as_placeholder: bool = False
     by_moderator: bool = False
     thread_locked: bool = False
+    # On a thread's first comment: replies not shown here (they are on the thread's page).
+    hidden_replies: int = 0
+    # In a thread's own page every reply is listed in the order written, naming its parent.
+    flat: bool = False
 
     @property
     def names_its_parent(self) -> bool:
-        return self.parent is not None and self.comment.depth >= MAX_INDENT_DEPTH
+        return self.parent is not None and (self.flat or self.comment.depth >= MAX_INDENT_DEPTH)
 
 
 def build_thread(
@@ -169,7 +177,62 @@ def thread_page(
         moderator_view=moderator_view,
         moderator_ids=frozenset(policy().moderator_ids()),
     )
+    for root in threads:
+        _collapse(root, shown=REPLIES_SHOWN)
     return ThreadPage(threads=threads, number=number, has_next=has_next)
+
+
+def _collapse(root: ThreadNode, *, shown: int) -> None:
+    """Keep a thread's first `shown` replies in reading order; count the others."""
+    kept = 0
+
+    def keep_some(node: ThreadNode) -> None:
+        nonlocal kept
+        visible = []
+        for reply in node.replies:
+            if kept < shown:
+                kept += 1
+                visible.append(reply)
+                keep_some(reply)
+            else:
+                root.hidden_replies += _size(reply)
+        node.replies = visible
+
+    keep_some(root)
+
+
+def _size(node: ThreadNode) -> int:
+    return 1 + sum(_size(reply) for reply in node.replies)
+
+
+def thread_replies_page(root: Comment, *, viewer=None, number: int = 1) -> ThreadPage:
+    """A thread's replies in the order written, REPLIES_PER_PAGE at a time, each naming the
+    comment it answers (its first comment comes with `root`). One query, and the
+    moderators' ids."""
+    moderator_view = viewer is not None and policy().is_moderator(viewer)
+    moderator_ids = frozenset(policy().moderator_ids())
+    start = (number - 1) * REPLIES_PER_PAGE
+    replies = list(
+        Comment.objects.shown_in_threads(viewer, moderator=moderator_view)
+        .filter(root_id=root.pk)
+        .select_related("author", "parent__author")
+        .order_by("id")[start : start + REPLIES_PER_PAGE + 1]
+    )
+    has_next = len(replies) > REPLIES_PER_PAGE
+
+    def node(comment: Comment, **extra) -> ThreadNode:
+        return ThreadNode(
+            comment,
+            as_placeholder=comment.is_placeholder and not moderator_view,
+            by_moderator=comment.author_id in moderator_ids,
+            thread_locked=root.locked_at is not None,
+            **extra,
+        )
+
+    nodes = [
+        node(reply, parent=node(reply.parent), flat=True) for reply in replies[:REPLIES_PER_PAGE]
+    ]
+    return ThreadPage(threads=nodes, number=number, has_next=has_next)
 
 
 def page_number_of(comment: Comment, *, order: str = "oldest", viewer=None) -> int:

@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("comments/preview/", views.comment_preview, name="comment_preview"),
     path("comments/<int:pk>/", views.comment_permalink, name="comment_permalink"),
+    path("comments/<int:pk>/thread/", views.comment_thread, name="comment_thread"),
     path("comments/<int:pk>/reply/", views.comment_reply, name="comment_reply"),
     path("comments/<int:pk>/edit/", views.comment_edit, name="comment_edit"),
     path("comments/<int:pk>/delete/", views.comment_delete, name="comment_delete"),

@@ -29,6 +29,7 @@ from .policy import policy
 from .quotes import QUOTE_CONTEXT
 from .threads import (
     THREAD_ORDERS,
+    ThreadNode,
     comment_counts_by_paragraph,
     essays_with_comment_counts,
     orphaned_threads,
@@ -37,6 +38,7 @@ from .threads import (
     revision_outcomes,
     thread_of,
     thread_page,
+    thread_replies_page,
 )
 
 DRAFTS_SESSION_KEY = "comment_drafts"
@@ -531,6 +533,30 @@ def comment_permalink(request, pk):
         "focus_comment_id": comment.pk,
     }
     return render(request, "discussion/comment_context.html", context)
+
+
+def comment_thread(request, pk):
+    """A thread longer than its discussion's page shows: its first comment, then every reply
+    in the order written, a page at a time, each naming the comment it answers."""
+    comment = access_comment(viewer=request.user, comment_id=pk)
+    if comment.parent_id is not None:
+        return redirect("discussion:comment_thread", pk=comment.thread_root_id)
+    if not comment.is_placeholder and not can_read_text(comment, request.user):
+        # Awaiting review: its place shows it only to those who may read it.
+        return redirect(_url_in_place(request, comment))
+    moderator_view = policy().is_moderator(request.user)
+    context = {
+        "essay": comment.essay,
+        "root": ThreadNode(
+            comment,
+            as_placeholder=comment.is_placeholder and not moderator_view,
+            thread_locked=comment.locked_at is not None,
+        ),
+        "page": thread_replies_page(comment, viewer=request.user, number=_page_number(request)),
+        "place_url": _url_in_place(request, comment),
+        "moderator": moderator_view,
+    }
+    return render(request, "discussion/thread_detail.html", context)
 
 
 @login_required

@@ -77,3 +77,34 @@ def test_a_reply_deep_in_a_long_discussion_lands_on_its_page(busy_essay, user, r
     reply = post(user, busy_essay, body="Another late one.", parent=thread)
     permalink = Client().get(f"/comments/{reply.pk}/")
     assert permalink["Location"] == f"{busy_essay.get_absolute_url()}?page=2#c-{reply.pk}"
+
+
+def test_a_long_thread_shows_its_first_replies_and_continues_on_its_own_page(make_essay, user):
+    from forum.discussion.threads import REPLIES_PER_PAGE, REPLIES_SHOWN
+
+    essay = make_essay("Text.")
+    root = add_comment(essay, body="The first word.")
+    parent = root
+    for n in range(REPLIES_PER_PAGE + 15):
+        # Half answer the previous reply, half the first comment.
+        parent = add_comment(essay, parent=parent if n % 2 else root, body=f"Reply number {n}.")
+    content = Client().get(essay.get_absolute_url()).content.decode()
+    shown = [int(n) for n in re.findall(r"Reply number (\d+)\.", content)]
+    assert len(shown) == REPLIES_SHOWN
+    hidden = REPLIES_PER_PAGE + 15 - REPLIES_SHOWN
+    assert f"{hidden}\n    more replies in this thread" in content
+    thread_url = f"/comments/{root.pk}/thread/"
+    assert f'href="{thread_url}"' in content
+    first = Client().get(thread_url).content.decode()
+    assert "The first word." in first
+    assert [int(n) for n in re.findall(r"Reply number (\d+)\.", first)] == list(
+        range(REPLIES_PER_PAGE)
+    )
+    assert "in reply to" in first and "Later replies" in first
+    last = Client().get(f"{thread_url}?page=2").content.decode()
+    assert [int(n) for n in re.findall(r"Reply number (\d+)\.", last)] == list(
+        range(REPLIES_PER_PAGE, REPLIES_PER_PAGE + 15)
+    )
+    # From any of its comments, the thread's page is its first comment's.
+    reply = essay.comments.get(body="Reply number 3.")
+    assert Client().get(f"/comments/{reply.pk}/thread/")["Location"] == thread_url
