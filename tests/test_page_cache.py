@@ -15,7 +15,7 @@ from forum.accounts import services as accounts
 from forum.discussion import services as discussion
 from forum.discussion.models import Comment
 from forum.moderation import services as moderation
-from tests.conftest import essay_source, make_user, post
+from tests.conftest import add_comment, essay_source, make_user, post
 
 SOURCE = ("The first paragraph.", "The second paragraph.")
 
@@ -208,6 +208,8 @@ def test_anonymous_visitors_each_get_their_own_csrf_token(world):
 def test_a_browser_that_has_the_page_gets_304_until_it_changes(world):
     visitor = Client()
     url = world["essay"].get_absolute_url()
+    # A first visit has no CSRF cookie yet: its page has no ETag (it gets the cookie).
+    assert "ETag" not in visitor.get(url)
     etag = visitor.get(url)["ETag"]
     assert visitor.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
     published(world)
@@ -272,3 +274,59 @@ def test_a_first_visitors_own_query_never_reaches_everyones_page(world, query):
     assert "zqx" in Client().get(url + query).content.decode()  # in their links back
     for others in ("", "?page=2", "?order=oldest&page=1"):
         assert "zqx" not in Client().get(url + others).content.decode()
+
+
+def test_a_new_csrf_cookie_gets_the_page_again_not_a_304(world):
+    visitor = Client(enforce_csrf_checks=True)
+    url = world["essay"].get_absolute_url()
+    visitor.get(url)
+    etag = visitor.get(url)["ETag"]
+    visitor.cookies["csrftoken"] = "a" * 32  # as after a log in and out
+    response = visitor.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    token = response.content.decode().split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    assert (
+        visitor.post("/comments/preview/", {"body": "Hi", "csrfmiddlewaretoken": token}).status_code
+        == 200
+    )
+
+
+def test_a_comment_naming_the_placeholder_never_carries_a_visitors_token(world):
+    from forum.discussion.pages import CSRF_PLACEHOLDER
+
+    published(world, body=f"[see](https://elsewhere.example/?t={CSRF_PLACEHOLDER})")
+    visitor = Client()
+    content = visitor.get(world["essay"].get_absolute_url()).content.decode()
+    assert f"https://elsewhere.example/?t={CSRF_PLACEHOLDER}" in content
+    token = visitor.cookies["csrftoken"].value
+    assert token not in content
+
+
+def test_removed_threads_on_the_first_page_never_hide_the_rest(world, settings):
+    from forum.discussion.threads import THREADS_PER_PAGE
+
+    for n in range(THREADS_PER_PAGE):
+        add_comment(world["essay"], body=f"Spam {n}.", status=Comment.Status.REMOVED)
+    published(world, body="A real thread.")
+    first = page(world)
+    assert "No one has discussed" not in first and "More threads" in first
+
+
+def test_a_rename_or_deactivation_in_the_admin_shows(world):
+    published(world)
+    author = world["author"]
+    before, after = change_and_read(
+        world, lambda: setattr(author, "display_name", "Renamed") or author.save()
+    )
+    assert "Renamed" not in before and "Renamed" in after
+    author.groups.add(moderation.moderators_group())
+    assert '<span class="badge">Moderator</span>' in page(world)
+    author.is_active = False
+    author.save()
+    assert '<span class="badge">Moderator</span>' not in page(world)
+
+
+def test_a_member_deleted_in_the_admin_leaves_no_stale_name(world):
+    published(world)
+    before, after = change_and_read(world, lambda: world["author"].delete())
+    assert "Ada" in before and "Ada" not in after

@@ -5,6 +5,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from essays.models import Essay
+
 from .names import name_for_display, validate_display_name
 
 
@@ -60,6 +62,25 @@ class User(AbstractBaseUser, PermissionsMixin):
         # Names stored before `names` set its rules may hold line breaks or direction
         # overrides: show them cleaned. Never fall back to the email address, which is private.
         return name_for_display(self.display_name) or gettext("An unnamed reader")
+
+    # What pages show of a member beside their comments: their name, and (through
+    # is_active) a moderator's badge. A change to either changes those essays' pages.
+    SHOWN_ON_PAGES = {"display_name", "is_active"}
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        fields = kwargs.get("update_fields")
+        if fields is None or self.SHOWN_ON_PAGES & set(fields):
+            self.essays_commented_on().discussion_changed()
+
+    def delete(self, *args, **kwargs):
+        # Their comments lose their author (the database sets it to null, unseen by the
+        # comments' own bookkeeping): the pages that show them change.
+        self.essays_commented_on().discussion_changed()
+        return super().delete(*args, **kwargs)
+
+    def essays_commented_on(self):
+        return Essay.objects.filter(comments__author=self).distinct()
 
     def get_absolute_url(self):
         """The member's public profile."""

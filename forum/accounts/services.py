@@ -1,7 +1,6 @@
 from django.contrib.auth import logout
 from django.db import transaction
 
-from essays.models import Essay
 from forum.discussion.services import comments_release_author
 
 from .models import User
@@ -13,9 +12,7 @@ def user_set_display_name(*, user: User, display_name: str) -> User:
     """Rename `user`; raise ValidationError for a name `names` refuses."""
     user.display_name = clean_display_name(display_name)
     user.full_clean()
-    user.save(update_fields=["display_name"])
-    # Their comments are signed with the new name on every page.
-    Essay.objects.filter(comments__author=user).distinct().discussion_changed()
+    user.save(update_fields=["display_name"])  # also renews the pages their comments are on
     return user
 
 

@@ -143,6 +143,12 @@ class Comment(models.Model):
             return f"{self.paragraph.get_absolute_url()}#{self.anchor}"
         return f"{self.essay.get_absolute_url()}#{self.anchor}"
 
+    def delete(self, *args, **kwargs):
+        essay_id = self.essay_id
+        deleted = super().delete(*args, **kwargs)
+        Essay.objects.filter(pk=essay_id).discussion_changed()
+        return deleted
+
     @property
     def anchor(self) -> str:
         return f"c-{self.pk}"

@@ -22,6 +22,28 @@ from essays.states import essay_state_remember, state_key
 
 # Letters only: a CSRF token is made of letters and digits, and so must its stand-in be.
 CSRF_PLACEHOLDER = "CsrfTokenPlaceholderXq"
+# Only the token's own field is filled in: a reader may write the placeholder's letters in a
+# comment, but never this attribute pair (quotes in what readers write come out escaped).
+CSRF_FIELD = f'name="csrfmiddlewaretoken" value="{CSRF_PLACEHOLDER}"'
+
+
+def _release() -> str:
+    """What this deployment renders with: its templates, static files and code. A deploy
+    that changes any of them starts from fresh pages and fresh ETags."""
+    digest = hashlib.sha256()
+    for folder, pattern in (
+        ("templates", "**/*.html"),
+        ("static", "**/*"),
+        ("forum", "**/*.py"),
+        ("essays", "**/*.py"),
+    ):
+        for path in sorted((settings.BASE_DIR / folder).glob(pattern)):
+            if path.is_file():
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+RELEASE = _release()
 # A page is replaced when its essay changes, not when this runs out; this only bounds
 # how long a page nobody asks for stays in the cache.
 PAGE_SECONDS = 24 * 3600
@@ -44,17 +66,24 @@ def is_everyones_page(request, **query: str) -> bool:
 
 
 def page_key(slug: str, *variant: str) -> str:
-    return ":".join(["page", slug, *variant])
+    return ":".join(["page", RELEASE, slug, *variant])
 
 
-def _etag(slug: str, version: int, variant) -> str:
-    named = ":".join([slug, str(version), *variant])
+def _etag(request, slug: str, version: int, variant) -> str | None:
+    """Names the page as this browser has it: its forms carry a token of the browser's CSRF
+    cookie, so a browser without one (or with a new one) gets the page again, not a 304."""
+    cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
+    if not cookie:
+        return None
+    named = ":".join([RELEASE, slug, str(version), *variant, cookie])
     return f'W/"{hashlib.sha256(named.encode()).hexdigest()[:20]}"'
 
 
-def _answer(request, html: str, etag: str) -> HttpResponse:
-    response = HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
-    response["ETag"] = etag
+def _answer(request, html: str, etag: str | None) -> HttpResponse:
+    token_field = CSRF_FIELD.replace(CSRF_PLACEHOLDER, get_token(request))
+    response = HttpResponse(html.replace(CSRF_FIELD, token_field))
+    if etag:
+        response["ETag"] = etag
     # Each copy holds its visitor's token: for their browser only, checked every time.
     response["Cache-Control"] = "private, no-cache"
     return response
@@ -75,8 +104,8 @@ def everyones_page_cached(request, *, slug: str, variant: tuple[str, ...]):
     version = found.get(state_key(slug))
     if version is None:
         return None
-    etag = _etag(slug, version, variant)
-    if request.headers.get("If-None-Match") == etag:
+    etag = _etag(request, slug, version, variant)
+    if etag and request.headers.get("If-None-Match") == etag:
         return _not_modified(etag)
     made_at, html = found.get(key, (None, None))
     return _answer(request, html, etag) if made_at == version else None
@@ -85,8 +114,8 @@ def everyones_page_cached(request, *, slug: str, variant: tuple[str, ...]):
 def everyones_page(request, *, essay, variant: tuple[str, ...], template: str, context):
     """The page rendered now (context: a callable) and cached, with its visitor's token."""
     version = essay.discussion_version
-    etag = _etag(essay.slug, version, variant)
-    if request.headers.get("If-None-Match") == etag:
+    etag = _etag(request, essay.slug, version, variant)
+    if etag and request.headers.get("If-None-Match") == etag:
         return _not_modified(etag)
     values = context()
     html = render_to_string(template, {**values, "csrf_token": CSRF_PLACEHOLDER}, request=request)
