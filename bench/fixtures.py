@@ -252,13 +252,14 @@ def describe(essay) -> dict:
         else essay.paragraphs.live().commentable().order_by("position").first()
     )
 
-    def deepest_of_first_thread(queryset) -> str | None:
-        # The oldest threads are on the first page of their region, whatever its size.
+    def first_reply_of_first_thread(queryset) -> str | None:
+        # The oldest threads are on the first page of their region, whatever its size, and
+        # a thread's first reply is among the few shown under it there.
         replied = queryset.filter(parent=None, descendants__isnull=False).order_by("id").first()
         if replied is None:
             first = queryset.order_by("id").first()
             return first.anchor if first else None
-        return queryset.filter(root=replied).order_by("-depth", "id").first().anchor
+        return queryset.filter(parent=replied).order_by("id").first().anchor
 
     commentable = essay.paragraphs.live().commentable().order_by("position")
     roots = comments.filter(parent=None, status=Comment.Status.PUBLISHED).order_by("id")
@@ -273,11 +274,11 @@ def describe(essay) -> dict:
             "url": paragraph.get_absolute_url(),
             "comments": busiest["count"] if busiest else 0,
         },
-        # The deepest reply of the first thread with replies on each page: shown only if the
-        # whole thread is there above it.
+        # The first reply of the first thread with replies on each page: shown only if its
+        # thread is there, with its replies.
         "shows": {
-            "essay": deepest_of_first_thread(comments.filter(paragraph=None)),
-            "paragraph": deepest_of_first_thread(comments.filter(paragraph=paragraph)),
+            "essay": first_reply_of_first_thread(comments.filter(paragraph=None)),
+            "paragraph": first_reply_of_first_thread(comments.filter(paragraph=paragraph)),
         },
         "compose_urls": [
             reverse("discussion:paragraph_comment", kwargs={"slug": essay.slug, "key": p.key})

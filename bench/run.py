@@ -297,7 +297,7 @@ def measure_reading(bench: Bench, wrk: str, *, sizes, rounds: int, seconds: floa
             member = signed_in(bench.site, facts["login_url"], account["email"], bench.password)
             member.get(facts["essay_url"])  # shows the "signed in" message, once
             cookie, member_name = cookie_header(member), account["name"]
-        # Each page shows the deepest reply of its first thread with replies (fixtures.py).
+        # Each page shows the first reply of its first thread with replies (fixtures.py).
         shows = {
             where: [f'id="{anchor}"'] if anchor else [] for where, anchor in facts["shows"].items()
         }
