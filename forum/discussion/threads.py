@@ -96,27 +96,6 @@ def _prune_empty_placeholders(nodes: list[ThreadNode]) -> list[ThreadNode]:
     return kept
 
 
-def thread_for(
-    *, essay: Essay, paragraph: Paragraph | None = None, order: str = "oldest", viewer=None
-):
-    """The whole thread of a paragraph (or of the essay as a whole when paragraph is None),
-    as this viewer may see it: their own comments awaiting review, everything for a
-    moderator."""
-    moderator_view = viewer is not None and policy().is_moderator(viewer)
-    comments = Comment.objects.shown_in_threads(viewer, moderator=moderator_view)
-    comments = comments.select_related("author")
-    if paragraph is None:
-        comments = comments.on_whole_essay(essay)
-    else:
-        comments = comments.on_paragraph(paragraph)
-    return build_thread(
-        list(comments.order_by("id")),
-        order=order,
-        moderator_view=moderator_view,
-        moderator_ids=frozenset(policy().moderator_ids()),
-    )
-
-
 @dataclass
 class ThreadPage:
     """One page of a discussion's threads, each whole."""
@@ -143,11 +122,11 @@ def thread_page(
     number: int = 1,
     containing: Comment | None = None,
 ) -> ThreadPage:
-    """A page of the threads of a paragraph (or of the whole essay), as `thread_for` shows
-    them: the threads' roots, THREADS_PER_PAGE at a time in the order asked, then
-    everything below those roots. Two queries (the moderators' ids, the comments), whatever the
-    number of comments; three with `containing` (the page then holds that comment's
-    thread)."""
+    """A page of the threads of a paragraph (or of the whole essay), as this viewer may see
+    them (their own comments awaiting review, everything for a moderator): the threads'
+    roots, THREADS_PER_PAGE at a time in the order asked, then everything below them. Two
+    queries (the moderators' ids, the comments), whatever the number of comments; three with
+    `containing` (the page then holds that comment's thread)."""
     moderator_view = viewer is not None and policy().is_moderator(viewer)
     shown = Comment.objects.shown_in_threads(viewer, moderator=moderator_view)
     region = shown.on_whole_essay(essay) if paragraph is None else shown.on_paragraph(paragraph)

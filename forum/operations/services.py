@@ -32,7 +32,14 @@ def task_requeue(*, task_id, worker_id: str) -> bool:
     """Give back a task this worker claimed but could not record an outcome for (the
     database went away), unless another worker has claimed it since. Every task of ours is
     safe to run again: fan-out and email skip what they have already done."""
-    result = DBTaskResult.objects.running().select_for_update().filter(id=task_id).first()
+    # Running, or failed by the outage itself (the worker checked the exception).
+    result = (
+        DBTaskResult.objects.filter(
+            status__in=[TaskResultStatus.RUNNING, TaskResultStatus.FAILED], id=task_id
+        )
+        .select_for_update()
+        .first()
+    )
     if result is None or result.worker_ids[-1:] != [worker_id]:
         return False
     result.status = TaskResultStatus.READY

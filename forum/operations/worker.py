@@ -98,8 +98,6 @@ class SupervisedWorker(Worker):
         ):
             # The database went away under the task, not the task's own fault: run it again.
             self.unrecorded_task_ids.add(task_result.id)
-            task_result.status = TaskResultStatus.RUNNING
-            task_result.save(update_fields=["status"])
         close_old_connections()
         return True
 
