@@ -154,8 +154,11 @@ def nginx_in_front(*, web_port: int, https_port: int, http_port: int, folder: Pa
         site = site.replace(old, new)
     site = "\n".join(line for line in site.splitlines() if "[::]" not in line)
     (folder / "site.conf").write_text(site)
+    # nginx started as root serves files as an unprivileged user, who may not enter a
+    # checkout in a private folder: on loopback, for this run, it serves as root.
+    serve_as = "user root;\n" if os.geteuid() == 0 else ""
     (folder / "nginx.conf").write_text(
-        f"pid {folder}/nginx.pid;\nerror_log {folder}/error.log;\nevents {{}}\n"
+        f"{serve_as}pid {folder}/nginx.pid;\nerror_log {folder}/error.log;\nevents {{}}\n"
         f"http {{\n  access_log {folder}/access.log;\n  include {folder}/site.conf;\n}}\n"
         "daemon off;\n"
     )
