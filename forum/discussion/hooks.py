@@ -5,13 +5,39 @@ templates that fill them, in their AppConfig.ready(). So no discussion template 
 app above it (the layer check in tests/test_layers.py holds templates to that too). Each
 partial is included with the page's context (`essay`, `paragraph`, `comment`, `user`,
 `moderator`, `request`).
+
+The actions under comments are rendered once for a generic member (`GENERIC_MEMBER`: signed
+in, no one in particular) and shared by every signed-in reader (forum/discussion/pages.py).
+An app whose actions differ for a real reader registers a function `(request, essay) ->
+comment ids` naming the comments whose actions it renders differently for that reader;
+those are rendered again for them. (A reader's own comments always are.)
 """
+
+from collections.abc import Callable
+
+from django.contrib.auth.models import AnonymousUser
 
 # The places: the essay page's header, the head of a discussion region (of a paragraph or
 # of the whole essay), and the actions under each comment.
 PLACES = ("essay_header", "region_header", "comment_actions")
 
 _partials: dict[str, list[str]] = {place: [] for place in PLACES}
+_personal: list[Callable] = []
+
+
+class GenericMember(AnonymousUser):
+    """Whom a shared rendering of comments is made for: signed in, but with no account of
+    their own (pk 0: no comment is theirs, they follow nothing, they moderate nothing)."""
+
+    id = pk = 0
+    is_authenticated = True
+    is_anonymous = False
+
+    def __str__(self):
+        return "GenericMember"
+
+
+GENERIC_MEMBER = GenericMember()
 
 
 def register(place: str, template_name: str) -> None:
@@ -24,3 +50,17 @@ def register(place: str, template_name: str) -> None:
 
 def partials() -> dict[str, tuple[str, ...]]:
     return {place: tuple(names) for place, names in _partials.items()}
+
+
+def register_personal(function: Callable) -> None:
+    """Add a function `(request, essay) -> set of comment ids` (once)."""
+    if function not in _personal:
+        _personal.append(function)
+
+
+def personal_comment_ids(request, essay) -> set[int]:
+    """The comments whose actions the apps render differently for this reader."""
+    ids: set[int] = set()
+    for function in _personal:
+        ids |= set(function(request, essay))
+    return ids

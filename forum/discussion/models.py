@@ -13,6 +13,10 @@ class CommentQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Comment.Status.PUBLISHED)
 
+    def awaiting_review_by(self, author, *, essay):
+        """`author`'s comments on `essay` that wait for a moderator (shown to them alone)."""
+        return self.filter(essay=essay, author=author, status=Comment.Status.PENDING)
+
     def on_whole_essay(self, essay: Essay):
         return self.filter(essay=essay, paragraph__isnull=True)
 

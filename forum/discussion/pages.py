@@ -10,15 +10,22 @@ the same for everyone) from the cache, and only what is theirs is rendered for t
 """
 
 import hashlib
+import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from essays.models import Essay
 from essays.states import essay_state_remember, state_key
+
+from .hooks import GENERIC_MEMBER, partials, personal_comment_ids
+from .models import Comment
+from .threads import ThreadPage
 
 # Letters only: a CSRF token is made of letters and digits, and so must its stand-in be.
 CSRF_PLACEHOLDER = "CsrfTokenPlaceholderXq"
@@ -59,10 +66,14 @@ def is_everyones_page(request, **query: str) -> bool:
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
         and "HX-Request" not in request.headers
-        and all(
-            name in query and request.GET.getlist(name) == [query[name]] for name in request.GET
-        )
+        and is_plain_query(request, **query)
     )
+
+
+def is_plain_query(request, **query: str) -> bool:
+    """No query but `query`'s parameters, each with the value the page understood it as: the
+    page's links and forms carry its address, so no page kept for others may hold more."""
+    return all(name in query and request.GET.getlist(name) == [query[name]] for name in request.GET)
 
 
 def page_key(slug: str, *variant: str) -> str:
@@ -139,3 +150,93 @@ def cached_fragment(essay, name: str, template: str, context) -> str:
         html = render_to_string(template, context())
         cache.set(key, (essay.discussion_version, html), PAGE_SECONDS)
     return html
+
+
+# Threads for signed-in readers.
+#
+# Every signed-in reader who is not a moderator and has nothing awaiting review on the essay
+# sees the same comments as a visitor; only the actions under some of them differ (their own
+# comments, the threads they follow). So a page of threads is rendered once for a generic
+# member, each comment's actions marked, and kept; for each reader the marked actions of the
+# few comments that are theirs to differ are rendered again, and the rest served as kept.
+PERSONAL_REGION = re.compile(r"<!--personal:(\d+)-->(.*?)<!--/personal-->", re.S)
+
+
+@dataclass
+class SharedThreads:
+    """A page of threads as rendered for a generic member, and what it was made at."""
+
+    version: int
+    number: int
+    has_next: bool
+    html: str
+    authors: dict[int, int | None]  # comment id -> author id, for every comment on it
+
+
+def members_threads(request, *, essay, variant, load) -> tuple[ThreadPage, str]:
+    """The page of threads (`load()`: as a visitor sees it) for this signed-in reader, and
+    its HTML, from the shared rendering when it was made at the essay's current version."""
+    key = page_key(essay.slug, "members", *variant)
+    shared = cache.get(key)
+    if not isinstance(shared, SharedThreads) or shared.version != essay.discussion_version:
+        page = load()
+        shared = SharedThreads(
+            version=essay.discussion_version,
+            number=page.number,
+            has_next=page.has_next,
+            html=_render_shared(request, essay, page.threads) if page.threads else "",
+            authors={node.comment.pk: node.comment.author_id for node in _nodes(page.threads)},
+        )
+        if page.threads or page.number == 1:
+            cache.set(key, shared, PAGE_SECONDS)
+    page = ThreadPage(threads=[], number=shared.number, has_next=shared.has_next)
+    # Made of our templates, which escape what readers write.
+    return page, mark_safe(_personalised(request, essay, shared))  # noqa: S308
+
+
+def _nodes(nodes):
+    for node in nodes:
+        yield node
+        yield from _nodes(node.replies)
+
+
+def _render_shared(request, essay, threads) -> str:
+    context = {
+        "nodes": threads,
+        "essay": essay,
+        "user": GENERIC_MEMBER,
+        "moderator": False,
+        "request": request,
+        "discussion_hooks": partials(),
+        "csrf_token": CSRF_PLACEHOLDER,
+        "personal_regions": True,
+    }
+    return render_to_string("discussion/_thread.html", context)
+
+
+def _personalised(request, essay, shared: SharedThreads) -> str:
+    viewer = request.user
+    differing = {pk for pk, author_id in shared.authors.items() if author_id == viewer.pk}
+    differing |= personal_comment_ids(request, essay) & shared.authors.keys()
+    own_actions = {}
+    if differing:
+        comments = Comment.objects.filter(pk__in=differing).select_related("author", "essay")
+        for comment in comments:
+            own_actions[comment.pk] = render_to_string(
+                "discussion/_comment_personal.html",
+                {
+                    "comment": comment,
+                    "essay": essay,
+                    "user": viewer,
+                    "moderator": False,
+                    "request": request,
+                    "discussion_hooks": partials(),
+                    "csrf_token": CSRF_PLACEHOLDER,
+                },
+            )
+
+    def actions(match) -> str:
+        return own_actions.get(int(match.group(1)), match.group(2))
+
+    html = PERSONAL_REGION.sub(actions, shared.html)
+    return html.replace(CSRF_FIELD, CSRF_FIELD.replace(CSRF_PLACEHOLDER, get_token(request)))

@@ -30,6 +30,7 @@ from .quotes import QUOTE_CONTEXT
 from .threads import (
     THREAD_ORDERS,
     ThreadNode,
+    ThreadPage,
     comment_counts_by_paragraph,
     essays_with_comment_counts,
     orphaned_threads,
@@ -130,21 +131,17 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
         region_id = f"discussion-{paragraph.key}"
     draft_key = _draft_key(essay=essay, paragraph=paragraph)
     suspension = policy().posting_refusal(request.user)
+    moderator = policy().is_moderator(request.user)
+    page, threads_html = _threads(
+        request, essay=essay, paragraph=paragraph, order=order, focus=focus, moderator=moderator
+    )
     return {
         "essay": essay,
         "paragraph": paragraph,
-        "page": (
-            page := thread_page(
-                essay=essay,
-                paragraph=paragraph,
-                order=order,
-                viewer=request.user,
-                number=_page_number(request),
-                containing=focus,
-            )
-        ),
+        "page": page,
         "thread": page.threads,
-        "moderator": policy().is_moderator(request.user),
+        "threads_html": threads_html,
+        "moderator": moderator,
         "order": order,
         "region_id": region_id,
         "page_url": page_url,
@@ -156,6 +153,39 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
         "focus_comment_id": focus.pk if focus else None,
         "notice": notice,
     }
+
+
+def _threads(request, *, essay, paragraph, order, focus, moderator) -> tuple[ThreadPage, str]:
+    """The page of threads the region shows, and, for most signed-in readers, its HTML made
+    from the rendering they share (forum/discussion/pages.py)."""
+    number = _page_number(request)
+
+    def load(viewer):
+        return thread_page(
+            essay=essay,
+            paragraph=paragraph,
+            order=order,
+            viewer=viewer,
+            number=number,
+            containing=focus,
+        )
+
+    shared = (
+        request.user.is_authenticated
+        and not moderator
+        and focus is None
+        and pages.is_plain_query(request, order=order, page=str(number))
+        and not Comment.objects.awaiting_review_by(request.user, essay=essay).exists()
+    )
+    if not shared:
+        return load(request.user), ""
+    region = paragraph.key if paragraph is not None else ""
+    return pages.members_threads(
+        request,
+        essay=essay,
+        variant=(region, order, str(number), request.get_full_path()),
+        load=lambda: load(None),
+    )
 
 
 def essay_detail(request, slug):

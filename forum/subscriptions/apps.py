@@ -21,3 +21,6 @@ class SubscriptionsConfig(AppConfig):
         hooks.register("essay_header", "subscriptions/_follow_essay.html")
         hooks.register("region_header", "subscriptions/_follow_paragraph.html")
         hooks.register("comment_actions", "subscriptions/_follow_thread.html")
+        from .templatetags.subscriptions_tags import threads_set_by
+
+        hooks.register_personal(threads_set_by)

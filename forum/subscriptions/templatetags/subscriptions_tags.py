@@ -11,10 +11,13 @@ def subscription_states(context, essay):
     """This reader's follow/mute settings on an essay, its paragraphs and threads, in one
     query a request: {"essay": level, "p<id>": level, "t<id>": level}. Every control on a
     page asks; the first question's answer is kept on the request for the others."""
-    user = context.get("user")
-    if user is None or not user.is_authenticated:
+    return states_on(context.get("request"), context.get("user"), essay)
+
+
+def states_on(request, user, essay) -> dict[str, str]:
+    # A generic member (forum/discussion/hooks.py) has no account, and no settings.
+    if user is None or not user.is_authenticated or not user.pk:
         return {}
-    request = context.get("request")
     kept = getattr(request, "_subscription_states", None)
     if kept is None:
         kept = {}
@@ -50,3 +53,9 @@ def follow_state(states, *, paragraph=None, thread=None):
     if paragraph is not None:
         return states.get(f"p{paragraph}", "")
     return states.get("essay", "")
+
+
+def threads_set_by(request, essay) -> set[int]:
+    """The threads this reader follows or mutes on `essay`: their controls are their own."""
+    states = states_on(request, request.user, essay)
+    return {int(key[1:]) for key in states if key.startswith("t")}
