@@ -19,7 +19,34 @@ def state_key(slug: str) -> str:
 
 
 def essay_state_remember(slug: str, version: int) -> None:
+    """Remember `version` as the essay's state, unless a writer has moved on meanwhile.
+
+    The version is checked after it is stored, not before: a writer who commits after the
+    check forgets the state after it was stored, and one who committed before is seen."""
+    from .models import Essay  # models imports this module
+
     cache.set(state_key(slug), version, STATE_SECONDS)
+    if not Essay.objects.filter(slug=slug, discussion_version=version).exists():
+        cache.delete(state_key(slug))
+
+
+def essay_state(slug: str, *, known: int | None = None) -> int | None:
+    """The published essay's discussion_version: from the cache (`known`, when the caller
+    fetched it along with something else), else from the database, then remembered. None
+    when no published essay has this slug."""
+    if known is not None:
+        return known
+    from .models import Essay
+
+    version = (
+        Essay.objects.published()
+        .filter(slug=slug)
+        .values_list("discussion_version", flat=True)
+        .first()
+    )
+    if version is not None:
+        essay_state_remember(slug, version)
+    return version
 
 
 def essay_states_forget(slugs: list[str]) -> None:

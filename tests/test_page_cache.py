@@ -12,7 +12,9 @@ from django.core.cache import cache
 from django.test import Client
 
 from essays.services import essay_import
+from essays.states import essay_state_remember, state_key
 from forum.accounts import services as accounts
+from forum.discussion import pages
 from forum.discussion import services as discussion
 from forum.discussion.models import Comment
 from forum.moderation import services as moderation
@@ -335,3 +337,36 @@ def test_a_member_deleted_in_the_admin_leaves_no_stale_name(world):
     published(world)
     before, after = change_and_read(world, lambda: world["author"].delete())
     assert "Ada" in before and "Ada" not in after
+
+
+def test_a_page_outliving_the_essays_remembered_state_is_served_without_rendering(
+    world, django_assert_max_num_queries
+):
+    url = world["essay"].get_absolute_url()
+    Client().get(url)
+    cache.delete(state_key(world["essay"].slug))  # a minute later, the state is forgotten
+    # The version from the database, and the check that it is still current: no rendering.
+    with django_assert_max_num_queries(2):
+        assert Client().get(url).status_code == 200
+    published(world)
+    cache.delete(state_key(world["essay"].slug))
+    assert "A published thought." in Client().get(url).content.decode()
+
+
+def test_a_state_no_longer_current_is_not_remembered(world):
+    essay = world["essay"]
+    old_version = essay.discussion_version
+    published(world)  # a writer moves on
+    essay_state_remember(essay.slug, old_version)
+    assert cache.get(state_key(essay.slug)) is None
+    essay.refresh_from_db()
+    essay_state_remember(essay.slug, essay.discussion_version)
+    assert cache.get(state_key(essay.slug)) == essay.discussion_version
+
+
+def test_a_process_keeps_only_a_few_pages_whatever_it_serves(world):
+    url = world["essay"].get_absolute_url()
+    for number in range(1, pages.KEPT_PAGES + 4):
+        add_comment(world["essay"], body=f"Thought {number}.")
+        assert f"Thought {number}." in Client().get(url).content.decode()
+    assert len(pages._kept) <= pages.KEPT_PAGES

@@ -285,7 +285,8 @@ def orphaned_threads(*, essay: Essay, viewer=None) -> list[tuple[Paragraph, list
     moderator_view = viewer is not None and policy().is_moderator(viewer)
     comments = list(
         Comment.objects.shown_in_threads(viewer, moderator=moderator_view)
-        .filter(essay=essay, paragraph__retired_in__isnull=False)
+        # Through the retired paragraphs (few), not the essay's comments (any number).
+        .filter(paragraph__in=essay.paragraphs.filter(retired_in__isnull=False))
         .select_related("author", "paragraph")
         .order_by("paragraph__retired_in", "paragraph__position", "id")
     )
