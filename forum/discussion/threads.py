@@ -6,7 +6,8 @@ no ordering column to renumber when a reply arrives.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import Coalesce, RowNumber
 
 from essays.models import Essay, Paragraph
 
@@ -18,8 +19,8 @@ THREAD_ORDERS = ("oldest", "newest")
 # Threads shown at once in a discussion; the rest are a click away ("More threads"), so
 # that thousands of comments never render in one response.
 THREADS_PER_PAGE = 20
-# Replies shown under each thread there, in reading order; a longer thread continues on its
-# own page, REPLIES_PER_PAGE at a time.
+# Replies shown under each thread there: the first written, arranged as a conversation; a
+# longer thread continues on its own page, REPLIES_PER_PAGE at a time.
 REPLIES_SHOWN = 10
 REPLIES_PER_PAGE = 100
 # Replies deeper than this stop indenting (see site.css) and say whom they answer instead.
@@ -140,8 +141,17 @@ def thread_page(
     page_roots = roots.order_by("-id" if newest_first else "id").values("id")[
         start : start + THREADS_PER_PAGE + 1
     ]
+    # Each thread's first comment and its first REPLIES_SHOWN replies in the order written
+    # (a reply comes after the comment it answers, so they make a tree), with the number of
+    # its replies: a thread of thousands costs what a thread of ten does.
+    thread = Coalesce("root_id", "id")
     comments = list(
         region.filter(Q(pk__in=page_roots) | Q(root_id__in=page_roots))
+        .annotate(
+            place=Window(RowNumber(), partition_by=[thread], order_by=F("id").asc()),
+            in_thread=Window(Count("id"), partition_by=[thread]),
+        )
+        .filter(place__lte=REPLIES_SHOWN + 1)
         .select_related("author")
         .order_by("id")
     )
@@ -157,31 +167,8 @@ def thread_page(
         moderator_ids=frozenset(policy().moderator_ids()),
     )
     for root in threads:
-        _collapse(root, shown=REPLIES_SHOWN)
+        root.hidden_replies = max(root.comment.in_thread - 1 - REPLIES_SHOWN, 0)
     return ThreadPage(threads=threads, number=number, has_next=has_next)
-
-
-def _collapse(root: ThreadNode, *, shown: int) -> None:
-    """Keep a thread's first `shown` replies in reading order; count the others."""
-    kept = 0
-
-    def keep_some(node: ThreadNode) -> None:
-        nonlocal kept
-        visible = []
-        for reply in node.replies:
-            if kept < shown:
-                kept += 1
-                visible.append(reply)
-                keep_some(reply)
-            else:
-                root.hidden_replies += _size(reply)
-        node.replies = visible
-
-    keep_some(root)
-
-
-def _size(node: ThreadNode) -> int:
-    return 1 + sum(_size(reply) for reply in node.replies)
 
 
 def thread_replies_page(root: Comment, *, viewer=None, number: int = 1) -> ThreadPage:
@@ -226,6 +213,16 @@ def page_number_of(comment: Comment, *, order: str = "oldest", viewer=None) -> i
     roots = region.filter(parent__isnull=True)
     before = roots.filter(pk__gt=root_id) if order == "newest" else roots.filter(pk__lt=root_id)
     return before.count() // THREADS_PER_PAGE + 1
+
+
+def replies_before(comment: Comment, *, viewer=None) -> int:
+    """How many replies of `comment`'s thread, as this viewer sees them, came before it."""
+    moderator_view = viewer is not None and policy().is_moderator(viewer)
+    return (
+        Comment.objects.shown_in_threads(viewer, moderator=moderator_view)
+        .filter(root_id=comment.thread_root_id, pk__lt=comment.pk)
+        .count()
+    )
 
 
 def thread_of(comment: Comment, *, viewer=None) -> list[ThreadNode]:

@@ -28,6 +28,8 @@ from .models import Comment
 from .policy import policy
 from .quotes import QUOTE_CONTEXT
 from .threads import (
+    REPLIES_PER_PAGE,
+    REPLIES_SHOWN,
     THREAD_ORDERS,
     ThreadNode,
     ThreadPage,
@@ -36,6 +38,7 @@ from .threads import (
     orphaned_threads,
     page_number_of,
     published_count,
+    replies_before,
     revision_outcomes,
     thread_of,
     thread_page,
@@ -450,6 +453,13 @@ def _posted_response(request, *, essay, comment):
         response = HttpResponse(status=204)
         response["HX-Redirect"] = comment.get_absolute_url()
         return response
+    in_long_thread = _place_in_long_thread(request, comment)
+    if request.htmx and in_long_thread:
+        # Past the replies its discussion shows: go to its thread's own page.
+        messages.info(request, _posted_message(comment))
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = in_long_thread
+        return response
     if request.htmx:
         return _region_response(
             request,
@@ -459,11 +469,29 @@ def _posted_response(request, *, essay, comment):
             notice=_posted_message(comment),
         )
     messages.info(request, _posted_message(comment))
-    return redirect(_url_in_place(request, comment))
+    return redirect(in_long_thread or _url_on_page_of_threads(request, comment))
+
+
+def _place_in_long_thread(request, comment) -> str | None:
+    """Where a reply is shown when its discussion's page does not show it (only a thread's
+    first REPLIES_SHOWN replies are there): its thread's own page; else None."""
+    if comment.parent_id is None:
+        return None
+    earlier = replies_before(comment, viewer=request.user)
+    if earlier < REPLIES_SHOWN:
+        return None
+    url = reverse("discussion:comment_thread", kwargs={"pk": comment.thread_root_id})
+    number = earlier // REPLIES_PER_PAGE + 1
+    return f"{url}{f'?page={number}' if number > 1 else ''}#{comment.anchor}"
 
 
 def _url_in_place(request, comment) -> str:
-    """The comment in its discussion, on the page of threads that holds it."""
+    """The comment in its discussion, on the page of threads that holds it (or, for a reply
+    past the replies shown there, on its thread's own page)."""
+    return _place_in_long_thread(request, comment) or _url_on_page_of_threads(request, comment)
+
+
+def _url_on_page_of_threads(request, comment) -> str:
     url = comment.get_absolute_url()
     number = page_number_of(comment, viewer=request.user)
     if number == 1:

@@ -108,3 +108,58 @@ def test_a_long_thread_shows_its_first_replies_and_continues_on_its_own_page(mak
     # From any of its comments, the thread's page is its first comment's.
     reply = essay.comments.get(body="Reply number 3.")
     assert Client().get(f"/comments/{reply.pk}/thread/")["Location"] == thread_url
+
+
+def test_a_threads_first_written_replies_are_shown_and_its_size_costs_nothing(
+    make_essay, django_assert_num_queries
+):
+    from forum.discussion.threads import REPLIES_SHOWN, thread_page
+
+    essay = make_essay("Text.")
+    root = add_comment(essay, body="The first word.")
+    first = add_comment(essay, parent=root, body="Reply number 0.")
+    for n in range(1, 60):
+        add_comment(essay, parent=root, body=f"Reply number {n}.")
+    # Written last, in answer to the first reply: not among the first written.
+    add_comment(essay, parent=first, body="A late answer.")
+    with django_assert_num_queries(2):  # the moderators' ids, the comments
+        page = thread_page(essay=essay)
+    (thread,) = page.threads
+    assert [node.comment.body for node in thread.replies] == [
+        f"Reply number {n}." for n in range(REPLIES_SHOWN)
+    ]
+    assert thread.replies[0].replies == []
+    assert thread.hidden_replies == 61 - REPLIES_SHOWN
+
+
+def test_a_reply_past_those_shown_is_found_on_its_threads_page(make_essay, user, reader_client):
+    from forum.discussion.threads import REPLIES_PER_PAGE, REPLIES_SHOWN
+
+    essay = make_essay("Text.")
+    root = add_comment(essay, body="The first word.")
+    for n in range(REPLIES_PER_PAGE + 5):
+        add_comment(essay, parent=root, body=f"Reply number {n}.")
+    early = essay.comments.get(body="Reply number 0.")
+    thread_url = f"/comments/{root.pk}/thread/"
+    # A permalink to a reply shown with its discussion leads there; a later one to its
+    # thread's page, on the page of it that holds it.
+    assert (
+        Client().get(f"/comments/{early.pk}/")["Location"] == f"/essays/{essay.slug}/#c-{early.pk}"
+    )
+    later = essay.comments.get(body=f"Reply number {REPLIES_SHOWN}.")
+    assert Client().get(f"/comments/{later.pk}/")["Location"] == f"{thread_url}#c-{later.pk}"
+    last = essay.comments.get(body=f"Reply number {REPLIES_PER_PAGE + 4}.")
+    location = Client().get(f"/comments/{last.pk}/")["Location"]
+    assert location == f"{thread_url}?page=2#c-{last.pk}"
+    assert f'id="c-{last.pk}"' in Client().get(location).content.decode()
+    # Posting one: without JavaScript, a redirect there; with htmx, the same address.
+    response = reader_client.post(f"/comments/{root.pk}/reply/", {"body": "Mine, late."})
+    mine = essay.comments.get(body="Mine, late.")
+    assert response["Location"] == f"{thread_url}?page=2#c-{mine.pk}"
+    response = reader_client.post(
+        f"/comments/{root.pk}/reply/", {"body": "Mine again."}, HTTP_HX_REQUEST="true"
+    )
+    again = essay.comments.get(body="Mine again.")
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == f"{thread_url}?page=2#c-{again.pk}"
+    assert "Mine again." in reader_client.get(response["HX-Redirect"]).content.decode()
