@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -186,3 +187,81 @@ class RevisionBlock(models.Model):
     @property
     def anchor(self) -> str:
         return f"p-{self.paragraph.key}"
+
+
+def revision_summary(*, revised: bool, revision: int, kept: int, added: int, retired: int) -> str:
+    """What an editor is told once a revision is published (in the request or by the worker)."""
+    if not revised:
+        return _("Nothing changed: no new revision.")
+    return _(
+        "Published revision %(revision)s: %(kept)s kept, %(added)s added, %(retired)s retired."
+    ) % {"revision": revision, "kept": kept, "added": added, "retired": retired}
+
+
+class PublicationJob(models.Model):
+    """A revision an editor asked to publish, too big to publish within a web request: the
+    task worker publishes it (essays/tasks.py) and this row tells the editor how it went."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Stage(models.TextChoices):
+        WAITING = "waiting", _("Waiting for the worker")
+        MATCHING = "matching", _("Matching the paragraphs of both versions")
+        APPLYING = "applying", _("Publishing the revision and re-anchoring its comments")
+        FINISHED = "finished", _("Finished")
+
+    essay = models.ForeignKey(Essay, on_delete=models.CASCADE, related_name="publication_jobs")
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Exactly the source the editor previewed, and the revision it was previewed against:
+    # the job publishes that source onto that revision, or nothing.
+    source = models.TextField(_("Markdown source"))
+    base_revision = models.PositiveIntegerField(_("previewed against revision"))
+    old_paragraphs = models.PositiveIntegerField(_("paragraphs before"))
+    # Known once the worker has parsed the source.
+    new_paragraphs = models.PositiveIntegerField(_("paragraphs after"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.QUEUED)
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage, default=Stage.WAITING)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    created = models.DateTimeField(_("created"), default=timezone.now)
+    started = models.DateTimeField(_("started"), null=True, blank=True)
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The outcome: what ImportResult says, once done; why not, once failed.
+    revised = models.BooleanField(default=False)
+    revision = models.PositiveIntegerField(null=True, blank=True)
+    kept = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    retired = models.PositiveIntegerField(default=0)
+    failure = models.TextField(_("why it failed"), blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("publication job")
+        verbose_name_plural = _("publication jobs")
+
+    def __str__(self):
+        return f"{self.essay.slug}: publication of a revision onto {self.base_revision}"
+
+    def get_absolute_url(self):
+        return reverse(
+            "discussion:publication_detail", kwargs={"slug": self.essay.slug, "pk": self.pk}
+        )
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def summary(self) -> str:
+        return revision_summary(
+            revised=self.revised,
+            revision=self.revision or self.base_revision,
+            kept=self.kept,
+            added=self.added,
+            retired=self.retired,
+        )

@@ -336,6 +336,9 @@ CSRF_FAILURE_VIEW = "forum.views.csrf_failure"
 REANCHOR_MIN_TEXT_SIMILARITY = 0.4  # below this, texts are different paragraphs
 REANCHOR_MIN_SCORE = 0.5  # weighted score a fuzzy match needs
 REANCHOR_WEIGHTS = (0.7, 0.2, 0.1)  # text, neighbours, position
+# Above this many paragraphs (before or after), a revision is published by the task worker:
+# matching and applying a book's worth of paragraphs must not race the web server's timeout.
+PUBLISH_IN_WORKER_ABOVE = 300
 
 # Commenting. Rate limits are (how many, per how many seconds), all of which apply.
 COMMENT_MAX_LENGTH = 10_000

@@ -42,7 +42,7 @@ from django.db import transaction
 from django.test import Client, TestCase
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from essays.models import Essay
+from essays.models import Essay, PublicationJob
 from tests.conftest import PASSWORD
 from tests.matrix_world import (
     MISSING_PK,
@@ -499,6 +499,20 @@ def publish_variants(w: World) -> list[Variant]:
     ]
 
 
+def publication_variants(w: World) -> list[Variant]:
+    """A publication job of the open essay; the same job asked for under another essay."""
+    essay = w.essays["open"]
+    job, _ = PublicationJob.objects.get_or_create(
+        essay=essay, source=essay.source, base_revision=essay.revision, old_paragraphs=0
+    )
+    missing = frozenset({"missing"})
+    return [
+        Variant("queued", {"slug": essay.slug, "pk": job.pk}),
+        Variant("missing", {"slug": essay.slug, "pk": MISSING_PK}, facts=missing),
+        Variant("other-essay", {"slug": w.essays["closed"].slug, "pk": job.pk}, facts=missing),
+    ]
+
+
 # The rules of the pages ---------------------------------------------------------------------
 
 # Writing on an essay or a paragraph: the form answers 200 to all; posting is for writers,
@@ -647,6 +661,7 @@ TABLE: dict[str, Url] = {
         revision_variants, get=only("exists", everyone(OK)), keys=("open-r2",)
     ),
     "discussion:essay_publish": Url(publish_variants, get=may_publish, post=may_publish),
+    "discussion:publication_detail": Url(publication_variants, get=may_publish),
     "discussion:paragraph_detail": Url(
         paragraph_variants, get=paragraph_page, keys=("beta-moved",)
     ),

@@ -12,11 +12,17 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from essays.models import Essay, Paragraph
+from essays.models import Essay, Paragraph, PublicationJob
 from essays.rendering import EssaySourceError
-from essays.services import check_can_publish, essay_revise, preview_revision
+from essays.services import (
+    PublicationStale,
+    access_publication_job,
+    check_can_publish,
+    preview_revision,
+    revision_publish,
+)
 from forum.ids import parse_id
 from forum.ratelimits import client_address
 from forum.refusals import Refused
@@ -680,7 +686,8 @@ def comment_preview(request):
 
 @login_required
 def essay_publish(request, slug):
-    """The editor's way to publish a revision: preview what happens to every thread first."""
+    """The editor's way to publish a revision: preview what happens to every thread first.
+    A big essay is published by the task worker: the editor is sent to its progress page."""
     # A 403 that says why (RefusalMiddleware); sending a signed-in reader to log in again
     # would loop.
     check_can_publish(request.user)
@@ -689,7 +696,26 @@ def essay_publish(request, slug):
     context = {"essay": essay, "source": source}
     status = 200
     if request.method == "POST":
+        digest = hashlib.sha256(source.encode()).hexdigest()
         try:
+            # Publish only the very source that was previewed, onto the revision it was
+            # previewed against, planning it once (the preview's plan went with its page).
+            if "publish" in request.POST and request.POST.get("previewed") == digest:
+                try:
+                    published = revision_publish(
+                        editor=request.user,
+                        essay=essay,
+                        source=source,
+                        onto_revision=parse_id(request.POST.get("revision", "")),
+                    )
+                except PublicationStale as stale:
+                    # Show what publishing would do now, with the reason.
+                    context["error"], status = stale.message, stale.status
+                else:
+                    if isinstance(published, PublicationJob):
+                        return redirect(published)
+                    messages.success(request, published.summary)
+                    return redirect(essay)
             previewed, live, plan, blocks = preview_revision(source=source)
             if previewed.pk != essay.pk:
                 raise EssaySourceError(_("The source's slug names another essay."))
@@ -697,28 +723,9 @@ def essay_publish(request, slug):
             context["error"] = str(error) or "The source names no existing essay."
             status = 400
         else:
-            digest = hashlib.sha256(source.encode()).hexdigest()
-            # Publish only the very source that was previewed.
-            if "publish" in request.POST and request.POST.get("previewed") == digest:
-                result = essay_revise(editor=request.user, essay=essay, source=source)
-                messages.success(
-                    request,
-                    _(
-                        "Published revision %(revision)s: %(kept)s kept, %(added)s added, "
-                        "%(retired)s retired."
-                    )
-                    % {
-                        "revision": result.essay.revision,
-                        "kept": result.kept,
-                        "added": result.added,
-                        "retired": result.retired,
-                    }
-                    if result.revised
-                    else _("Nothing changed: no new revision."),
-                )
-                return redirect(essay)
             context.update(
                 digest=digest,
+                revision=previewed.revision,
                 plan=plan,
                 outcome=revision_outcomes(essay=essay, live=live, plan=plan, viewer=request.user),
                 added=len(plan.added),
@@ -727,3 +734,17 @@ def essay_publish(request, slug):
                 retired=len(plan.retired),
             )
     return render(request, "discussion/essay_publish.html", context, status=status)
+
+
+@require_safe
+@login_required
+def publication_detail(request, slug, pk):
+    """A publication job's progress and outcome, for editors; with htmx, its status alone
+    (polled every few seconds until the job has finished)."""
+    job = access_publication_job(user=request.user, slug=slug, job_id=pk)
+    template = (
+        "discussion/_publication_status.html"
+        if request.htmx
+        else "discussion/publication_detail.html"
+    )
+    return render(request, template, {"job": job, "essay": job.essay})

@@ -116,7 +116,10 @@ def test_the_editor_previews_every_thread_then_publishes(client, essay, editor, 
     stale = client.post(url, {"source": source + "\nMore.\n", "publish": "1", "previewed": "x"})
     assert stale.status_code == 200 and essay.paragraphs.live().count() == 3
     digest = hashlib.sha256(source.encode()).hexdigest()
-    response = client.post(url, {"source": source, "publish": "1", "previewed": digest})
+    assert 'name="revision" value="1"' in preview  # the revision previewed against
+    response = client.post(
+        url, {"source": source, "publish": "1", "previewed": digest, "revision": "1"}
+    )
     assert response.status_code == 302
     essay.refresh_from_db()
     assert essay.revision == 2
