@@ -237,7 +237,7 @@ def test_revisions_do_not_change_the_reading_pages_query_count(client, make_essa
         essay_import(source=essay_source(*blocks))
         assert count_queries(client, url) == before, n
     content = client.get(url).content.decode()
-    assert "On earlier versions" in content and "Two." in content
+    assert "On earlier versions" in content and "Two, revised." in content
 
 
 def test_unknown_and_heading_keys_give_the_sites_404_page(client, make_essay):
