@@ -211,22 +211,59 @@ class SharedThreads:
 def members_threads(request, *, essay, variant, load) -> tuple[ThreadPage, str]:
     """The page of threads (`load()`: as a visitor sees it) for this signed-in reader, and
     its HTML, from the shared rendering when it was made at the essay's current version."""
-    key = page_key(essay.slug, "members", *variant)
-    shared = cache.get(key)
-    if not isinstance(shared, SharedThreads) or shared.version != essay.discussion_version:
+
+    def render() -> SharedThreads:
         page = load()
-        shared = SharedThreads(
+        return SharedThreads(
             version=essay.discussion_version,
             number=page.number,
             has_next=page.has_next,
-            html=_render_shared(request, essay, page.threads) if page.threads else "",
-            authors={node.comment.pk: node.comment.author_id for node in _nodes(page.threads)},
+            html=_render_shared(request, essay, "discussion/_thread.html", nodes=page.threads)
+            if page.threads
+            else "",
+            authors=_authors(page.threads),
         )
-        if page.threads or page.number == 1:
-            cache.set(key, shared, PAGE_SECONDS)
+
+    shared = _shared(essay, ("threads", *variant), render)
     page = ThreadPage(threads=[], number=shared.number, has_next=shared.has_next)
     # Made of our templates, which escape what readers write.
     return page, mark_safe(_personalised(request, essay, shared))  # noqa: S308
+
+
+def members_earlier_versions(request, *, essay, load) -> str:
+    """The essay page's threads on retired paragraphs (`load()`: as a visitor sees them,
+    grouped by paragraph) for this signed-in reader, from the shared rendering."""
+
+    def render() -> SharedThreads:
+        groups = load()
+        html = _render_shared(request, essay, "discussion/_earlier_versions.html", orphaned=groups)
+        threads = [node for _paragraph, nodes in groups for node in nodes]
+        return SharedThreads(
+            version=essay.discussion_version,
+            number=1,
+            has_next=False,
+            html=html if groups else "",
+            authors=_authors(threads),
+        )
+
+    shared = _shared(essay, ("earlier",), render)
+    return mark_safe(_personalised(request, essay, shared))  # noqa: S308
+
+
+def _shared(essay, variant, render) -> SharedThreads:
+    """The rendering kept under `variant` if made at the essay's version, else made now
+    (kept unless it is an empty page past the first: those are not worth keeping)."""
+    key = page_key(essay.slug, "members", *variant)
+    shared = cache.get(key)
+    if not isinstance(shared, SharedThreads) or shared.version != essay.discussion_version:
+        shared = render()
+        if shared.html or shared.number == 1:
+            cache.set(key, shared, PAGE_SECONDS)
+    return shared
+
+
+def _authors(threads) -> dict[int, int | None]:
+    return {node.comment.pk: node.comment.author_id for node in _nodes(threads)}
 
 
 def _nodes(nodes):
@@ -235,18 +272,20 @@ def _nodes(nodes):
         yield from _nodes(node.replies)
 
 
-def _render_shared(request, essay, threads) -> str:
-    context = {
-        "nodes": threads,
-        "essay": essay,
-        "user": GENERIC_MEMBER,
-        "moderator": False,
-        "request": request,
-        "discussion_hooks": partials(),
-        "csrf_token": CSRF_PLACEHOLDER,
-        "personal_regions": True,
-    }
-    return render_to_string("discussion/_thread.html", context)
+def _render_shared(request, essay, template, **context) -> str:
+    return render_to_string(
+        template,
+        {
+            **context,
+            "essay": essay,
+            "user": GENERIC_MEMBER,
+            "moderator": False,
+            "request": request,
+            "discussion_hooks": partials(),
+            "csrf_token": CSRF_PLACEHOLDER,
+            "personal_regions": True,
+        },
+    )
 
 
 def _personalised(request, essay, shared: SharedThreads) -> str:

@@ -142,7 +142,7 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
     suspension = policy().posting_refusal(request.user)
     moderator = policy().is_moderator(request.user)
     page, threads_html = _threads(
-        request, essay=essay, paragraph=paragraph, order=order, focus=focus, moderator=moderator
+        request, essay=essay, paragraph=paragraph, order=order, focus=focus
     )
     return {
         "essay": essay,
@@ -164,7 +164,20 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
     }
 
 
-def _threads(request, *, essay, paragraph, order, focus, moderator) -> tuple[ThreadPage, str]:
+def _shares_threads(request, *, essay, focus) -> bool:
+    """Whether this reader is served the threads rendered for every signed-in reader: they
+    see what a visitor sees (no moderator, nothing of theirs awaiting review), no comment is
+    to take the focus, and their address holds nothing of their own. Asked once a request."""
+    if not hasattr(request, "_shares_threads"):
+        request._shares_threads = (
+            request.user.is_authenticated
+            and not policy().is_moderator(request.user)
+            and not Comment.objects.awaiting_review_by(request.user, essay=essay).exists()
+        )
+    return request._shares_threads and focus is None
+
+
+def _threads(request, *, essay, paragraph, order, focus) -> tuple[ThreadPage, str]:
     """The page of threads the region shows, and, for most signed-in readers, its HTML made
     from the rendering they share (forum/discussion/pages.py)."""
     number = _page_number(request)
@@ -179,12 +192,8 @@ def _threads(request, *, essay, paragraph, order, focus, moderator) -> tuple[Thr
             containing=focus,
         )
 
-    shared = (
-        request.user.is_authenticated
-        and not moderator
-        and focus is None
-        and pages.is_plain_query(request, order=order, page=str(number))
-        and not Comment.objects.awaiting_review_by(request.user, essay=essay).exists()
+    shared = _shares_threads(request, essay=essay, focus=focus) and pages.is_plain_query(
+        request, order=order, page=str(number)
     )
     if not shared:
         return load(request.user), ""
@@ -225,9 +234,21 @@ def _essay_page_context(request, essay) -> dict:
             "discussion/_essay_body.html",
             lambda: _essay_body_context(essay),
         ),
-        "orphaned": orphaned_threads(essay=essay, viewer=request.user),
         **_region_context(request, essay=essay),
+        **_earlier_versions(request, essay),
     }
+
+
+def _earlier_versions(request, essay) -> dict:
+    """The threads on paragraphs a revision retired: shared by most signed-in readers, as
+    the page's threads are (see _threads)."""
+    if _shares_threads(request, essay=essay, focus=None):
+        return {
+            "earlier_versions_html": pages.members_earlier_versions(
+                request, essay=essay, load=lambda: orphaned_threads(essay=essay)
+            )
+        }
+    return {"orphaned": orphaned_threads(essay=essay, viewer=request.user)}
 
 
 def _essay_body_context(essay) -> dict:

@@ -129,3 +129,17 @@ def test_markers_written_in_a_comment_change_nothing(world):
     assert reverse("discussion:comment_edit", kwargs={"pk": tricky.pk}) in actions_of(as_cal, tricky)
     assert "Report" in actions_of(as_cal, world["by_ada"])
     assert "<!--" not in as_cal.split("<body", 1)[1]
+
+
+def test_threads_on_earlier_versions_are_shared_and_keep_each_readers_actions(world):
+    essay = world["essay"]
+    retiring = essay.paragraphs.get(text="Another.")
+    on_it = add_comment(essay, paragraph=retiring, body="Bea on another.", author=world["bea"])
+    essay_import(source=essay_source("One paragraph."))  # the paragraph is gone
+    edit = reverse("discussion:comment_edit", kwargs={"pk": on_it.pk})
+    as_ada = page_of(reader(world["ada"]), essay)
+    as_bea = page_of(reader(world["bea"]), essay)
+    for html in (as_ada, as_bea):
+        assert "On earlier versions" in html and "Bea on another." in html
+    assert edit in actions_of(as_bea, on_it) and edit not in as_ada
+    assert "Report" in actions_of(as_ada, on_it)
