@@ -13,7 +13,7 @@ import hashlib
 import re
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
@@ -204,8 +204,17 @@ class SharedThreads:
     version: int
     number: int
     has_next: bool
-    html: str
+    html: InitVar[str]
     authors: dict[int, int | None]  # comment id -> author id, for every comment on it
+    # The HTML cut at its marked actions, once: [text, comment id, actions, text, ...].
+    pieces: list[str] = field(init=False)
+
+    def __post_init__(self, html: str):
+        self.pieces = PERSONAL_REGION.split(html)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.pieces == [""]
 
 
 def members_threads(request, *, essay, variant, load) -> tuple[ThreadPage, str]:
@@ -257,7 +266,7 @@ def _shared(essay, variant, render) -> SharedThreads:
     shared = cache.get(key)
     if not isinstance(shared, SharedThreads) or shared.version != essay.discussion_version:
         shared = render()
-        if shared.html or shared.number == 1:
+        if not shared.is_empty or shared.number == 1:
             cache.set(key, shared, PAGE_SECONDS)
     return shared
 
@@ -309,8 +318,12 @@ def _personalised(request, essay, shared: SharedThreads) -> str:
                 },
             )
 
-    def actions(match) -> str:
-        return own_actions.get(int(match.group(1)), match.group(2))
-
-    html = PERSONAL_REGION.sub(actions, shared.html)
+    pieces = shared.pieces
+    html = "".join(
+        [pieces[0]]
+        + [
+            own_actions.get(int(pieces[i]), pieces[i + 1]) + pieces[i + 2]
+            for i in range(1, len(pieces), 3)
+        ]
+    )
     return html.replace(CSRF_FIELD, CSRF_FIELD.replace(CSRF_PLACEHOLDER, get_token(request)))
