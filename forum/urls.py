@@ -12,12 +12,14 @@ admin.site.login = secure_admin_login(admin.site.login)
 # A database outage met outside a view (in a middleware, in rendering a 404 page) is a 503 too.
 handler500 = "forum.middleware.server_error"
 
+# The reading pages first: Django tries the patterns in order on every request, and no two
+# of these match the same address (tests/test_matrix.py resolves every one).
 urlpatterns = [
+    path("", include("forum.discussion.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("forum.accounts.urls")),
     path("", include("forum.moderation.urls")),
     path("", include("forum.subscriptions.urls")),
     path("accounts/", include("allauth.urls")),
-    path("", include("forum.discussion.urls")),
 ]
