@@ -609,6 +609,12 @@ def recipient_only(c: Cell) -> frozenset:
     return REDIRECT if c.has(c.variant.owner if c.role == "author" else c.role) else NOT_FOUND
 
 
+def claim_refused(c: Cell) -> frozenset:
+    """Claiming a comment: the world's comments were written here, not imported, so every
+    member is refused (403); a comment on an unpublished essay, or none, is not found."""
+    return NOT_FOUND if c.state in ("draft", "missing") else FORBIDDEN
+
+
 def may_publish(c: Cell) -> frozenset:
     """The essay publish page is for editors (here the superuser). A member without the
     permission gets a 403, not a loop back to the login page."""
@@ -662,6 +668,10 @@ TABLE: dict[str, Url] = {
     ),
     "discussion:essay_publish": Url(publish_variants, get=may_publish, post=may_publish),
     "discussion:publication_detail": Url(publication_variants, get=may_publish),
+    "accounts:claims": Url(single(), get=members(everyone(OK))),
+    "accounts:claim": Url(
+        comment_variants, get=post_only(members), post=members(claim_refused), keys=("published",)
+    ),
     "discussion:paragraph_detail": Url(
         paragraph_variants, get=paragraph_page, keys=("beta-moved",)
     ),

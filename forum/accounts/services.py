@@ -1,7 +1,11 @@
+from allauth.account.models import EmailAddress
 from django.contrib.auth import logout
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from forum.discussion.models import Comment
 from forum.discussion.services import comments_release_author
+from forum.refusals import Refused
 
 from .models import User
 from .names import clean_display_name
@@ -24,3 +28,27 @@ def account_delete(*, user: User, delete_comments: bool, request=None) -> None:
     if request is not None:
         logout(request)
     user.delete()
+
+
+@transaction.atomic
+def comment_claim(*, user: User, comment: Comment) -> Comment:
+    """Put an imported comment under the member who wrote it: one who has confirmed the
+    address it was written under. The imported record (its name, its source) is kept.
+    Claiming one's own comment again changes nothing; anything else is refused (403)."""
+    comment = Comment.objects.select_for_update().get(pk=comment.pk)
+    if not comment.imported or not comment.imported_email:
+        raise Refused(_("Only comments imported from another site can be claimed."), status=403)
+    if comment.author_id == user.pk:
+        return comment
+    if comment.author_id is not None:
+        raise Refused(_("This comment has been claimed already."), status=403)
+    confirmed = EmailAddress.objects.filter(
+        user=user, email__iexact=comment.imported_email, verified=True
+    )
+    if not user.is_active or not confirmed.exists():
+        raise Refused(
+            _("This comment was written under an address you have not confirmed."), status=403
+        )
+    comment.author = user
+    comment.save(update_fields=["author"])  # also renews the pages it is shown on
+    return comment

@@ -8,11 +8,13 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from forum.discussion.access import access_comment
 from forum.discussion.threads import published_comments_by
 
 from . import services
+from .claims import claimable_comments
 from .exports import user_export
 from .forms import AccountDeleteForm, DisplayNameForm
 from .models import User
@@ -69,3 +71,19 @@ def account_delete(request):
             return redirect("discussion:home")
         return render(request, "accounts/delete.html", {"form": form}, status=400)
     return render(request, "accounts/delete.html", {"form": form})
+
+
+@login_required
+@require_GET
+def claims(request):
+    page = Paginator(claimable_comments(request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "accounts/claims.html", {"page": page})
+
+
+@login_required
+@require_POST
+def claim(request, pk):
+    comment = access_comment(viewer=request.user, comment_id=pk)
+    services.comment_claim(user=request.user, comment=comment)
+    messages.success(request, _("The comment is yours: it now shows under your name."))
+    return redirect("accounts:claims")

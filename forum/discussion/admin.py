@@ -24,6 +24,8 @@ class CommentAdmin(admin.ModelAdmin):
     search_fields = ["body", "author_name", "author__email", "author__display_name"]
     list_select_related = ["essay", "paragraph", "author"]
     inlines = [CommentRevisionInline]
+    # The address an imported comment was written under is for claiming it, not for reading.
+    exclude = ["imported_email"]
 
     def has_add_permission(self, request):
         return False

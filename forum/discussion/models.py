@@ -107,8 +107,14 @@ class Comment(models.Model):
     )
     # The name an imported response was signed with; empty when the source names nobody.
     author_name = models.CharField(_("author name"), max_length=100, blank=True)
-    # Came with an essay's source rather than from an account here.
+    # Came with an essay's source, or from another site's export, not from an account here.
     imported = models.BooleanField(_("imported"), default=False)
+    # Where an imported comment came from ("wxr:881", "disqus:4"): importing the same file
+    # again finds it (unique per essay; empty for everything else).
+    source_id = models.CharField(_("id in the imported file"), max_length=100, blank=True)
+    # The address an imported comment was written under, lower-cased. Only claiming reads
+    # it (a member who has confirmed it may claim the comment); it is never shown.
+    imported_email = models.EmailField(_("address it was written under"), blank=True)
     body = models.TextField(_("body (Markdown)"))
     body_html = models.TextField(_("body, rendered and sanitized"))
     status = models.CharField(max_length=20, choices=Status, default=Status.PUBLISHED)
@@ -127,6 +133,18 @@ class Comment(models.Model):
         indexes = [
             models.Index(fields=["essay", "paragraph", "status"]),
             models.Index(fields=["root"]),
+            models.Index(
+                fields=["imported_email"],
+                condition=~models.Q(imported_email=""),
+                name="comment_imported_email",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["essay", "source_id"],
+                condition=~models.Q(source_id=""),
+                name="comment_source_id_unique_per_essay",
+            )
         ]
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
