@@ -1,12 +1,18 @@
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "discussion"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("essays/<slug:slug>/", views.essay_detail, name="essay_detail"),
+    path("essays/<slug:slug>/feed/", feeds.essay_feed, name="essay_feed"),
+    path(
+        "essays/<slug:slug>/annotations.jsonld",
+        views.essay_annotations,
+        name="essay_annotations",
+    ),
     path("essays/<slug:slug>/comment/", views.essay_comment, name="essay_comment"),
     path("essays/<slug:slug>/r/<int:number>/", views.revision_detail, name="revision_detail"),
     path("essays/<slug:slug>/publish/", views.essay_publish, name="essay_publish"),
@@ -26,6 +32,7 @@ urlpatterns = [
         views.paragraph_thread,
         name="paragraph_thread",
     ),
+    path("essays/<slug:slug>/p/<str:key>/feed/", feeds.paragraph_feed, name="paragraph_feed"),
     path(
         "essays/<slug:slug>/p/<str:key>/comment/",
         views.paragraph_comment,
@@ -34,7 +41,9 @@ urlpatterns = [
     path("comments/preview/", views.comment_preview, name="comment_preview"),
     path("comments/<int:pk>/", views.comment_permalink, name="comment_permalink"),
     path("comments/<int:pk>/thread/", views.comment_thread, name="comment_thread"),
+    path("comments/<int:pk>/thread/feed/", feeds.thread_feed, name="thread_feed"),
     path("comments/<int:pk>/reply/", views.comment_reply, name="comment_reply"),
     path("comments/<int:pk>/edit/", views.comment_edit, name="comment_edit"),
     path("comments/<int:pk>/delete/", views.comment_delete, name="comment_delete"),
+    path("members/<int:pk>/feed/", feeds.member_feed, name="member_feed"),
 ]

@@ -8,11 +8,11 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import condition, require_POST, require_safe
 
 from essays.models import Essay, Paragraph, PublicationJob
 from essays.rendering import EssaySourceError
@@ -23,11 +23,12 @@ from essays.services import (
     preview_revision,
     revision_publish,
 )
+from essays.states import essay_state
 from forum.ids import parse_id
 from forum.ratelimits import client_address
 from forum.refusals import Refused
 
-from . import pages, services
+from . import annotations, pages, services
 from .access import access_comment, access_comment_for_reply, can_read_text
 from .forms import CommentForm
 from .models import Comment
@@ -769,3 +770,24 @@ def publication_detail(request, slug, pk):
         else "discussion/publication_detail.html"
     )
     return render(request, template, {"job": job, "essay": job.essay})
+
+
+def _annotations_etag(request, slug) -> str | None:
+    """Names the annotations of a published essay by its discussion_version (from the
+    cache, as the reading page does); none for no published essay."""
+    version = essay_state(slug)
+    return None if version is None else f"annotations-{version}"
+
+
+@require_safe
+@condition(etag_func=_annotations_etag)
+def essay_annotations(request, slug):
+    """Every published comment on the essay as W3C Web Annotations (JSON-LD): one
+    AnnotationCollection (forum/discussion/annotations.py). A client holding the current
+    version (its ETag names the essay's discussion_version) is answered 304."""
+    essay = _published_essay(slug)
+    return JsonResponse(
+        annotations.essay_annotations(essay),
+        content_type=annotations.CONTENT_TYPE,
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    )
