@@ -721,6 +721,24 @@ TABLE: dict[str, Url] = {
         post=own_comment(success),
         keys=("published", "hidden"),
     ),
+    # Feeds and annotations: what an anonymous reader may read, same for every role; POST 405.
+    "discussion:essay_feed": Url(essay_variants, get=only("live", everyone(OK)), keys=("open",)),
+    "discussion:essay_annotations": Url(
+        essay_variants, get=only("live", everyone(OK)), keys=("open",)
+    ),
+    "discussion:paragraph_feed": Url(
+        paragraph_variants,
+        get=lambda c: OK if c.has("live") or c.has("retired") else NOT_FOUND,
+        keys=("beta-moved",),
+    ),
+    "discussion:thread_feed": Url(
+        comment_variants,
+        get=lambda c: OK if c.state in ON_PUBLISHED_ESSAY - {"pending"} else NOT_FOUND,
+        keys=("hidden", "orphaned"),
+    ),
+    "discussion:member_feed": Url(
+        profile_variants, get=only("shown", everyone(OK)), keys=("newbie",)
+    ),
     # moderation ---------------------------------------------------------------------------
     "moderation:report": Url(
         lambda w: comment_variants(w, {"post": {"reason": "spam"}}),
