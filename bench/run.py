@@ -5,6 +5,8 @@ the hello world's, with what posting a comment costs.
     .venv/bin/python bench/run.py             # 3 rounds of 10 s; seed, 200, 2,000, 20,000 comments
     .venv/bin/python bench/run.py --quick     # smoke run: 1 round of 3 s; seed and 200 comments
     .venv/bin/python bench/run.py --postgres  # on PostgreSQL (default: a SQLite file of its own)
+    .venv/bin/python bench/run.py --memory    # and a worker's memory across 10,000 requests
+    .venv/bin/python bench/run.py --only posting,memory --json FILE  # some parts only
 
 Needs wrk (Debian: apt-get install wrk) and Redis on 127.0.0.1:6379, whose database 9 it
 flushes; with --postgres, PostgreSQL at BENCH_DATABASE_SERVER (default
@@ -24,10 +26,15 @@ How it measures (only the ratio travels: the absolute figures are this machine's
 - Posting: 16 members post at once through the site's forms (each signed in, with the CSRF
   token of the page), a new comment on a paragraph and a reply in turn; then again with
   10,000 readers following the essay. Notification fan-out is the task worker's job, which
-  is not running: what is measured is the reader's wait.
+  is not running: what is measured is the reader's wait, and the processor time a post
+  takes the workers and the database's server processes. Each figure is the median of the
+  bursts (one per round).
+- Memory: each gunicorn worker's resident set (VmRSS) after 1,000 requests mixed across the
+  three pages and posting, and again after 10,000 more.
 
 Results: printed, and written to bench/results/ (latest.json and reading-page.svg, the chart
-the README shows; a --quick run writes quick.json and quick.svg instead, which git ignores).
+the README shows; a --quick run writes quick.json and quick.svg instead, which git ignores;
+a run with --only writes only where --json says).
 """
 
 import argparse
@@ -370,27 +377,31 @@ class Poster:
     def post(self, label: str, count: int, latencies: list, errors: list) -> None:
         """Post `count` comments as fast as the site answers, each form in turn."""
         for number in range(count):
-            action, fields = self.forms[number % 2]
-            body = (
-                f"Poster {self.number}, {label}, post {number}: "
-                + "a considered remark on the argument of this paragraph, " * 5
-            )[:300]
-            started = time.perf_counter()
-            try:
-                status, headers, text = self.reader.post(action, {**fields, "body": body})
-            except OSError as error:
-                errors.append(f"{type(error).__name__}: {error}")
-                continue
-            latencies.append((time.perf_counter() - started) * 1000)
-            if status != 302 or "#c-" not in headers.get("Location", ""):
-                errors.append(f"{status} {headers.get('Location', '')} {text[:200]!r}")
+            self.post_one(label, number, latencies, errors)
+
+    def post_one(self, label: str, number: int, latencies: list, errors: list) -> None:
+        """Post comment `number` (its text names the label and the number: never the same
+        text twice, which the site would take for a double click)."""
+        action, fields = self.forms[number % 2]
+        body = (
+            f"Poster {self.number}, {label}, post {number}: "
+            + "a considered remark on the argument of this paragraph, " * 5
+        )[:300]
+        started = time.perf_counter()
+        try:
+            status, headers, text = self.reader.post(action, {**fields, "body": body})
+        except OSError as error:
+            errors.append(f"{type(error).__name__}: {error}")
+            return
+        latencies.append((time.perf_counter() - started) * 1000)
+        if status != 302 or "#c-" not in headers.get("Location", ""):
+            errors.append(f"{status} {headers.get('Location', '')} {text[:200]!r}")
 
 
-def post_together(posters: list[Poster], *, followers: int, count: int) -> dict:
+def post_together(posters: list[Poster], *, label: str, count: int) -> dict:
     """Every poster posts `count` comments, all starting at once."""
     latencies: list[float] = []
     errors: list[str] = []
-    label = f"{followers} followers"
     start_together = threading.Barrier(len(posters) + 1)
 
     def post(poster: Poster) -> None:
@@ -407,7 +418,6 @@ def post_together(posters: list[Poster], *, followers: int, count: int) -> dict:
     elapsed = time.perf_counter() - started
     latencies.sort()
     return {
-        "followers": followers,
         "posters": len(posters),
         "posts": len(latencies),
         "posts_per_second": len(latencies) / elapsed,
@@ -418,7 +428,9 @@ def post_together(posters: list[Poster], *, followers: int, count: int) -> dict:
     }
 
 
-def measure_posting(bench: Bench, *, posts_each: int) -> list[dict]:
+def measure_posting(bench: Bench, *, posts_each: int, rounds: int) -> list[dict]:
+    """Posting with no follower, then with FOLLOWERS: `rounds` bursts each (the machine is
+    shared: one burst can be unlucky), every figure the median of the bursts."""
     facts = bench.fixtures("describe")
     members = bench.fixtures("members", "poster", str(POSTERS))
     step(f"{POSTERS} posters sign in through the login form")
@@ -431,20 +443,191 @@ def measure_posting(bench: Bench, *, posts_each: int) -> list[dict]:
         )
         for number, member in enumerate(members, start=1)
     ]
+    # A first burst, not counted, so that no measured one pays for a cold worker.
+    post_together(posters, label="warm-up", count=2)
     results = []
     for followers in (0, FOLLOWERS):
         if followers:
             step(f"{followers:,} readers follow the essay")
             bench.fixtures("followers", str(followers))
-        step(f"{POSTERS} posters post {posts_each} comments each, all at once")
-        before = bench.fixtures("describe")
-        result = post_together(posters, followers=followers, count=posts_each)
-        after = bench.fixtures("describe")
-        result["published"] = after["published"] - before["published"]
-        result["queued_fan_outs"] = after["queued_tasks"] - before["queued_tasks"]
-        result["comments_before"] = before["comments"]
+        step(f"{POSTERS} posters post {posts_each} comments each, all at once, {rounds} time(s)")
+        bursts = []
+        for number in range(1, rounds + 1):
+            before = bench.fixtures("describe")
+            # The posters' connections are open by now (the warm-up burst opened them).
+            serving = serving_processes(bench)
+            cpu_before = cpu_seconds(serving)
+            burst = post_together(
+                posters, label=f"{followers} followers, burst {number}", count=posts_each
+            )
+            burst["cpu_ms_per_post"] = (
+                (cpu_seconds(serving) - cpu_before) * 1000 / burst["posts"] if burst["posts"] else 0
+            )
+            after = bench.fixtures("describe")
+            burst["published"] = after["published"] - before["published"]
+            burst["queued_fan_outs"] = after["queued_tasks"] - before["queued_tasks"]
+            burst["comments_before"] = before["comments"]
+            print(
+                f"  burst {number}: {burst['posts_per_second']:.1f} posts/s, "
+                f"p50 {_ms(burst['p50_ms'])}, p99 {_ms(burst['p99_ms'])}, "
+                f"{burst['cpu_ms_per_post']:.1f} ms of CPU a post, {burst['errors']} errors"
+            )
+            bursts.append(burst)
+        result = {
+            "followers": followers,
+            "posters": POSTERS,
+            "rounds": len(bursts),
+            **{
+                figure: statistics.median(burst[figure] or 0 for burst in bursts)
+                for figure in ("posts", "posts_per_second", "p50_ms", "p99_ms", "cpu_ms_per_post")
+            },
+            "errors": sum(burst["errors"] for burst in bursts),
+            "published": sum(burst["published"] for burst in bursts),
+            "queued_fan_outs": sum(burst["queued_fan_outs"] for burst in bursts),
+            "first_errors": [error for burst in bursts for error in burst["first_errors"]][:3],
+            "bursts": bursts,
+        }
         results.append(result)
     return results
+
+
+# A worker's memory
+
+
+def gunicorn_workers(master: int) -> dict[int, int]:
+    """The master's children (its workers) and each one's resident memory, in kB."""
+    workers = {}
+    for status_file in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":", 1) for line in status_file.read_text().splitlines() if ":" in line
+            )
+        except OSError:  # gone while we looked
+            continue
+        if int(fields["PPid"]) == master and "VmRSS" in fields:
+            workers[int(status_file.parent.name)] = int(fields["VmRSS"].split()[0])
+    return workers
+
+
+def cpu_seconds(pids) -> float:
+    """The processor time (user and system) these processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def serving_processes(bench: Bench) -> list[int]:
+    """The site's workers, and with PostgreSQL the server processes of the scratch
+    database: what a post costs the machine, whatever else runs on it."""
+    pids = list(gunicorn_workers(bench.processes["site"].pid))
+    if bench.database:
+        rows = bench.database.query(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            bench.database.name,
+        )
+        pids += [pid for (pid,) in rows]
+    return pids
+
+
+class MixedLoad:
+    """The memory measurement's load, a counted number of requests from a few clients at
+    once: the essay for a visitor and for a signed-in member and the busiest paragraph in
+    turn, and one in POST_EVERY a comment posted (each post renews the cached pages)."""
+
+    CLIENTS = 4
+    POST_EVERY = 40
+
+    def __init__(self, site: str, facts: dict, member: Reader, poster: Poster):
+        visitor = Reader(site)
+        self.pages = [
+            (visitor, facts["essay_url"]),
+            (member, facts["essay_url"]),
+            (visitor, facts["busiest_paragraph"]["url"]),
+        ]
+        self.poster = poster
+        self.sent = 0
+        self.lock = threading.Lock()
+
+    def one(self, number: int, errors: list) -> None:
+        if number % self.POST_EVERY == self.POST_EVERY - 1:
+            self.poster.post_one("memory", number // self.POST_EVERY, [], errors)
+            return
+        reader, path = self.pages[number % len(self.pages)]
+        try:
+            status, _, _ = reader.get(path)
+        except OSError as error:
+            errors.append(f"{type(error).__name__}: {error}")
+            return
+        if status != 200:
+            errors.append(f"GET {path}: {status}")
+
+    def send(self, count: int) -> list[str]:
+        """Send `count` requests, CLIENTS at a time; what went wrong."""
+        errors: list[str] = []
+        # Numbered on from the last call: the posts' texts never repeat.
+        until = self.sent + count
+
+        def client() -> None:
+            while True:
+                with self.lock:
+                    if self.sent >= until:
+                        return
+                    number = self.sent
+                    self.sent += 1
+                self.one(number, errors)
+
+        threads = [threading.Thread(target=client, daemon=True) for _ in range(self.CLIENTS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return errors
+
+
+def measure_memory(bench: Bench, *, warm_up: int, measured: int) -> dict:
+    """Each worker's resident memory after `warm_up` requests of the mixed load and again
+    after `measured` more. gunicorn replaces a worker after max_requests: one replaced in
+    between is reported, not compared."""
+    facts = bench.fixtures("describe")
+    account = bench.fixtures("members", "memory", "2")
+    member = signed_in(bench.site, facts["login_url"], account[0]["email"], bench.password)
+    poster = Poster(
+        0,
+        signed_in(bench.site, facts["login_url"], account[1]["email"], bench.password),
+        compose=facts["compose_urls"][0],
+        reply=facts["reply_urls"][0],
+    )
+    load = MixedLoad(bench.site, facts, member, poster)
+    master = bench.processes["site"].pid
+    step(f"Memory: a warm-up of {warm_up:,} mixed requests")
+    errors = load.send(warm_up)
+    after_warm_up = gunicorn_workers(master)
+    step(f"Memory: {measured:,} more mixed requests")
+    started = time.perf_counter()
+    errors += load.send(measured)
+    elapsed = time.perf_counter() - started
+    after = gunicorn_workers(master)
+    workers = [
+        {
+            "pid": pid,
+            "rss_after_warm_up_kb": after_warm_up[pid],
+            "rss_after_kb": after.get(pid),
+            "growth_kb": after[pid] - after_warm_up[pid] if pid in after else None,
+        }
+        for pid in sorted(after_warm_up)
+    ]
+    return {
+        "warm_up_requests": warm_up,
+        "measured_requests": measured,
+        "requests_per_second": measured / elapsed,
+        "workers": workers,
+        "replaced_workers": sorted(set(after) - set(after_warm_up)),
+        "errors": len(errors),
+        "first_errors": errors[:3],
+    }
 
 
 # Output
@@ -459,44 +642,76 @@ def _ms(value: float | None) -> str:
 
 
 def report(results: dict) -> str:
-    lines = [
-        f"Reading ({results['caption']})",
-        "",
-        "| page | comments | our req/s | hello req/s | ratio | our p99 |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for row in results["reading"]:
-        lines.append(
-            f"| {row['page']} | {row['comments']:,} | {_count(row['our_rps'])} "
-            f"| {_count(row['hello_rps'])} | {row['ratio']:.3g} | {_ms(row['our_p99_ms'])} |"
-        )
-    runs = [run for row in results["reading"] for side in row["rounds"].values() for run in side]
-    non_2xx = sum(run["non_2xx"] for run in runs)
-    socket_errors = sum(run["socket_errors"] for run in runs)
-    lines += [
-        "",
-        f"wrk saw {non_2xx} non-2xx/3xx answers and {socket_errors} socket errors "
-        f"in {len(runs)} runs; gunicorn recycled workers {results['worker_restarts']['site']} "
-        f"times (site) and {results['worker_restarts']['hello']} times (hello world) "
-        "(max_requests in deploy/gunicorn.conf.py).",
-    ]
+    lines = []
+    if results["reading"]:
+        lines += [
+            f"Reading ({results['caption']})",
+            "",
+            "| page | comments | our req/s | hello req/s | ratio | our p99 |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for row in results["reading"]:
+            lines.append(
+                f"| {row['page']} | {row['comments']:,} | {_count(row['our_rps'])} "
+                f"| {_count(row['hello_rps'])} | {row['ratio']:.3g} | {_ms(row['our_p99_ms'])} |"
+            )
+        runs = [
+            run for row in results["reading"] for side in row["rounds"].values() for run in side
+        ]
+        non_2xx = sum(run["non_2xx"] for run in runs)
+        socket_errors = sum(run["socket_errors"] for run in runs)
+        lines += [
+            "",
+            f"wrk saw {non_2xx} non-2xx/3xx answers and {socket_errors} socket errors "
+            f"in {len(runs)} runs.",
+        ]
     if results["posting"]:
         lines += [
             "",
-            f"Posting ({POSTERS} members at once, {results['database']})",
+            f"Posting ({POSTERS} members at once, {results['database']}, "
+            f"median of {results['posting'][0]['rounds']} burst(s))",
             "",
-            "| followers of the essay | posts | posts/s | p50 | p99 | errors | published |",
-            "|---:|---:|---:|---:|---:|---:|---:|",
+            "| followers of the essay | posts | posts/s | p50 | p99 | CPU a post | errors "
+            "| published |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for row in results["posting"]:
             lines.append(
-                f"| {row['followers']:,} | {row['posts']} | {row['posts_per_second']:.1f} "
-                f"| {_ms(row['p50_ms'])} | {_ms(row['p99_ms'])} | {row['errors']} "
-                f"| {row['published']} |"
+                f"| {row['followers']:,} | {row['posts']:.0f} | {row['posts_per_second']:.1f} "
+                f"| {_ms(row['p50_ms'])} | {_ms(row['p99_ms'])} | {_ms(row['cpu_ms_per_post'])} "
+                f"| {row['errors']} | {row['published']} |"
             )
         for row in results["posting"]:
             for error in row["first_errors"]:
                 lines.append(f"  error ({row['followers']:,} followers): {error}")
+    if memory := results.get("memory"):
+        lines += [
+            "",
+            f"A worker's memory ({results['database']}): resident set (VmRSS) after "
+            f"{memory['warm_up_requests']:,} mixed requests, then after "
+            f"{memory['measured_requests']:,} more ({memory['requests_per_second']:.0f} req/s)",
+            "",
+            "| worker | after warm-up | after | growth |",
+            "|---:|---:|---:|---:|",
+        ]
+        for worker in memory["workers"]:
+            after, growth = worker["rss_after_kb"], worker["growth_kb"]
+            lines.append(
+                f"| {worker['pid']} | {worker['rss_after_warm_up_kb'] / 1024:.1f} MB "
+                f"| {'replaced' if after is None else f'{after / 1024:.1f} MB'} "
+                f"| {'-' if growth is None else f'{growth / 1024:+.1f} MB'} |"
+            )
+        if memory["replaced_workers"] or memory["errors"]:
+            lines.append(
+                f"  {len(memory['replaced_workers'])} worker(s) replaced during the run, "
+                f"{memory['errors']} failed request(s) {memory['first_errors']}"
+            )
+    lines += [
+        "",
+        f"gunicorn recycled workers {results['worker_restarts']['site']} times (site) and "
+        f"{results['worker_restarts']['hello']} times (hello world) "
+        "(max_requests in deploy/gunicorn.conf.py).",
+    ]
     return "\n".join(lines)
 
 
@@ -529,18 +744,55 @@ def code_version() -> dict:
     }
 
 
+PARTS = ("reading", "posting", "memory")
+
+
+def parts_option(value: str) -> list[str]:
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = [part for part in parts if part not in PARTS]
+    if unknown or not parts:
+        raise argparse.ArgumentTypeError(f"choose among {', '.join(PARTS)}, comma-separated")
+    return parts
+
+
+def site_at_size(bench: Bench, size: int) -> None:
+    """The site started afresh on a discussion grown to `size` comments, the cache empty
+    (what the reading part leaves behind, for a run without it)."""
+    bench.stop("site")
+    if size:
+        step(f"Growing the discussion to {size:,} comments")
+        bench.fixtures("comments", str(size))
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    bench.start("site", bench.site + bench.fixtures("describe")["essay_url"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 round of 3 s, seed and 200")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument(
+        "--only",
+        type=parts_option,
+        metavar="PARTS",
+        help=f"run only these parts, comma-separated among {', '.join(PARTS)} "
+        "(the figures are printed, and written only where --json says)",
+    )
+    parser.add_argument(
+        "--memory", action="store_true", help="also measure a worker's memory (see --only)"
+    )
+    parser.add_argument("--rounds", type=int, help="rounds of each measure (3; 1 with --quick)")
+    parser.add_argument("--json", type=Path, help="write the figures there (with --only)")
     options = parser.parse_args()
+    parts = options.only or ["reading", "posting", *(["memory"] if options.memory else [])]
     wrk = shutil.which("wrk")
-    if not wrk:
+    if "reading" in parts and not wrk:
         print("bench/run.py needs wrk: sudo apt-get install wrk", file=sys.stderr)
         return 2
     sizes = [0, 200] if options.quick else [0, 200, 2_000, 20_000]
     rounds, seconds = (1, 3) if options.quick else (3, 10)
+    rounds = options.rounds or rounds
     posts_each = 4 if options.quick else 20
+    warm_up, measured = (200, 1_000) if options.quick else (1_000, 10_000)
     server = os.environ.get("BENCH_DATABASE_SERVER", DATABASE_SERVER)
     database = "PostgreSQL" if options.postgres else "SQLite"
     # The site's own variables pass through to it (scripts/stack.py keeps all but its
@@ -553,15 +805,26 @@ def main() -> int:
     bench = Bench(postgres=options.postgres, server=server)
     code = code_version()
     started = time.time()
+    reading, posting, memory = [], [], None
     try:
         with bench:
             step(f"Preparing the site on {database}: migrate, seed, static files")
             bench.python("manage.py", "migrate", "--noinput")
             bench.python("manage.py", "load_seed")
             bench.python("manage.py", "collectstatic", "--noinput", "--verbosity", "0")
-            bench.start("hello", bench.hello)
-            reading = measure_reading(bench, wrk, sizes=sizes, rounds=rounds, seconds=seconds)
-            posting = measure_posting(bench, posts_each=posts_each)
+            if "reading" in parts:
+                bench.start("hello", bench.hello)
+                reading = measure_reading(bench, wrk, sizes=sizes, rounds=rounds, seconds=seconds)
+            elif "posting" in parts:
+                site_at_size(bench, sizes[-1])
+            else:
+                site_at_size(bench, sizes[1])
+            if "posting" in parts:
+                posting = measure_posting(bench, posts_each=posts_each, rounds=rounds)
+            if "memory" in parts:
+                # A worker of its own age: started afresh, it has served only what is counted.
+                site_at_size(bench, 0)
+                memory = measure_memory(bench, warm_up=warm_up, measured=measured)
             restarts = {name: bench.worker_restarts(name) for name in ("site", "hello")}
     except BenchFailure as failure:
         print(f"bench/run.py failed: {failure}", file=sys.stderr)
@@ -570,6 +833,7 @@ def main() -> int:
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "code": {**code, "changed_during_run": code_changed_since(started)},
         "database": database,
+        "parts": parts,
         "machine": {"cpus": os.cpu_count(), "system": platform.platform(terse=True)},
         "load": {
             "tool": "wrk",
@@ -587,14 +851,22 @@ def main() -> int:
         "worker_restarts": restarts,
         "reading": reading,
         "posting": posting,
+        "memory": memory,
     }
-    RESULTS.mkdir(exist_ok=True)
-    name, chart = ("quick", "quick.svg") if options.quick else ("latest", "reading-page.svg")
-    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
-    (RESULTS / chart).write_text(reading_chart(results))
+    written = []
+    if options.only is None:
+        RESULTS.mkdir(exist_ok=True)
+        name, chart = ("quick", "quick.svg") if options.quick else ("latest", "reading-page.svg")
+        (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+        (RESULTS / chart).write_text(reading_chart(results))
+        written = [f"bench/results/{name}.json", f"bench/results/{chart}"]
+    if options.json:
+        options.json.write_text(json.dumps(results, indent=2) + "\n")
+        written.append(str(options.json))
     print()
     print(report(results))
-    print(f"\nWritten: bench/results/{name}.json, bench/results/{chart}")
+    if written:
+        print(f"\nWritten: {', '.join(written)}")
     if results["code"]["changed_during_run"]:
         changed = ", ".join(results["code"]["changed_during_run"])
         print(f"Warning: the site's code changed during the run ({changed}): run again.")

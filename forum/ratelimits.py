@@ -26,12 +26,13 @@ def consume(scope: str, key: str, limits: list[tuple[int, int]]) -> None:
     for allowed, period in limits:
         window = int(now // period)
         counter = f"ratelimit:{scope}:{key}:{period}:{window}"
-        cache.add(counter, 0, timeout=period + 1)
+        # Count first: within its window a counter exists (it outlives the window by a
+        # second), so the usual action costs one call to the cache, not two.
         try:
             count = cache.incr(counter)
-        except ValueError:  # expired between add and incr: start the window again
-            cache.set(counter, 1, timeout=period + 1)
-            count = 1
+        except ValueError:
+            # The window's first action, unless another process opened it a moment ago.
+            count = 1 if cache.add(counter, 1, timeout=period + 1) else cache.incr(counter)
         if count > allowed:
             waits.append(int((window + 1) * period - now) + 1)
     if waits:

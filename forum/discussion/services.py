@@ -124,7 +124,13 @@ def _announce(signal, comment: Comment) -> None:
     transaction.on_commit(lambda: signal.send(sender=Comment, comment=comment))
 
 
-@transaction.atomic
+# The rows a new comment points to, which comment_post has just read (the essay, open; the
+# author and the parent, locked; the paragraph, loaded by the caller and never deleted):
+# full_clean would ask the database once more whether each exists, one query apiece, and
+# the foreign keys check them again on insert.
+RELATIONS_CHECKED_BY_POST = ["essay", "paragraph", "parent", "root", "author"]
+
+
 def comment_post(
     *,
     author,
@@ -144,68 +150,72 @@ def comment_post(
     The returned comment carries `hold_reasons` (empty when it is published).
     """
     check_can_comment(author)
+    # Rendering and the checks that only read come first: the transaction, and the author's
+    # lock, last only as long as the writing.
     body, body_html = render_body(body)
-    # One author's posts are made one at a time (the author's row is the lock), so that two
-    # identical requests arriving together cannot both find no earlier copy.
-    get_user_model().objects.select_for_update().filter(pk=author.pk).first()
-    # Ask the database, not the object the caller holds: a moderator may just have closed it.
-    if not Essay.objects.filter(pk=essay.pk, comments_open=True).exists():
-        raise Refused(_("Comments are closed on this essay."), status=403)
-    if parent is not None:
-        # Read the parent afresh, locked: it may have been deleted since the form was shown.
-        parent = (
-            Comment.objects.select_for_update(of=("self",))
-            .select_related("paragraph")
-            .get(pk=parent.pk)
+    with transaction.atomic():
+        # One author's posts are made one at a time (the author's row is the lock), so that two
+        # identical requests arriving together cannot both find no earlier copy.
+        get_user_model().objects.select_for_update().filter(pk=author.pk).first()
+        # Ask the database, not the object the caller holds: a moderator may just have closed it.
+        if not Essay.objects.filter(pk=essay.pk, comments_open=True).exists():
+            raise Refused(_("Comments are closed on this essay."), status=403)
+        if parent is not None:
+            # Read the parent afresh, locked: it may have been deleted since the form was shown.
+            # Its thread's root comes in the same query (only the parent's row is locked).
+            parent = (
+                Comment.objects.select_for_update(of=("self",))
+                .select_related("paragraph", "root")
+                .get(pk=parent.pk)
+            )
+            if parent.essay_id != essay.pk:
+                raise Refused(_("That comment belongs to another essay."), status=400)
+            if parent.status != Comment.Status.PUBLISHED:
+                raise Refused(_("That comment is no longer there to reply to."), status=409)
+            root = parent.root or parent
+            if root.locked_at is not None:
+                raise Refused(_("This thread is locked: it takes no new replies."), status=403)
+            paragraph = parent.paragraph
+        if paragraph is not None:
+            if paragraph.essay_id != essay.pk:
+                raise Refused(_("That paragraph belongs to another essay."), status=400)
+            if parent is None and (not paragraph.is_live or not paragraph.is_commentable):
+                raise Refused(_("That part of the essay cannot be discussed."), status=400)
+        quote, quote_prefix, quote_suffix = _check_quote(
+            paragraph, quote.strip(), quote_prefix, quote_suffix
         )
-        if parent.essay_id != essay.pk:
-            raise Refused(_("That comment belongs to another essay."), status=400)
-        if parent.status != Comment.Status.PUBLISHED:
-            raise Refused(_("That comment is no longer there to reply to."), status=409)
-        root = Comment.objects.get(pk=parent.root_id) if parent.root_id else parent
-        if root.locked_at is not None:
-            raise Refused(_("This thread is locked: it takes no new replies."), status=403)
-        paragraph = parent.paragraph
-    if paragraph is not None:
-        if paragraph.essay_id != essay.pk:
-            raise Refused(_("That paragraph belongs to another essay."), status=400)
-        if parent is None and (not paragraph.is_live or not paragraph.is_commentable):
-            raise Refused(_("That part of the essay cannot be discussed."), status=400)
-    quote, quote_prefix, quote_suffix = _check_quote(
-        paragraph, quote.strip(), quote_prefix, quote_suffix
-    )
-    earlier = _same_post_just_made(
-        author=author, essay=essay, paragraph=paragraph, parent=parent, body=body, quote=quote
-    )
-    if earlier is not None:
-        earlier.hold_reasons = []
-        return earlier
-    _consume_posting_allowance(author)
-    reasons = policy().hold_reasons(author=author, essay=essay, body=body)
-    comment = Comment(
-        essay=essay,
-        paragraph=paragraph,
-        **Comment.place_in_thread(parent),
-        author=author,
-        body=body,
-        body_html=body_html,
-        status=Comment.Status.PENDING if reasons else Comment.Status.PUBLISHED,
-        # A reply belongs to its thread's anchor (moved, orphaned: it answers the same text).
-        anchor_text=parent.anchor_text if parent else paragraph.text if paragraph else "",
-        anchor_revision=parent.anchor_revision if parent else essay.revision,
-        anchor_status=parent.anchor_status if parent else Comment.AnchorStatus.PLACED,
-        quote=quote,
-        quote_prefix=quote_prefix,
-        quote_suffix=quote_suffix,
-    )
-    comment.full_clean()
-    comment.save()
-    comment.hold_reasons = reasons
-    if reasons:
-        comment_held.send(sender=Comment, comment=comment, reasons=reasons)
-    else:
-        _announce(comment_published, comment)
-    return comment
+        earlier = _same_post_just_made(
+            author=author, essay=essay, paragraph=paragraph, parent=parent, body=body, quote=quote
+        )
+        if earlier is not None:
+            earlier.hold_reasons = []
+            return earlier
+        _consume_posting_allowance(author)
+        reasons = policy().hold_reasons(author=author, essay=essay, body=body)
+        comment = Comment(
+            essay=essay,
+            paragraph=paragraph,
+            **Comment.place_in_thread(parent),
+            author=author,
+            body=body,
+            body_html=body_html,
+            status=Comment.Status.PENDING if reasons else Comment.Status.PUBLISHED,
+            # A reply belongs to its thread's anchor (moved, orphaned: it answers the same text).
+            anchor_text=parent.anchor_text if parent else paragraph.text if paragraph else "",
+            anchor_revision=parent.anchor_revision if parent else essay.revision,
+            anchor_status=parent.anchor_status if parent else Comment.AnchorStatus.PLACED,
+            quote=quote,
+            quote_prefix=quote_prefix,
+            quote_suffix=quote_suffix,
+        )
+        comment.full_clean(exclude=RELATIONS_CHECKED_BY_POST)
+        comment.save()
+        comment.hold_reasons = reasons
+        if reasons:
+            comment_held.send(sender=Comment, comment=comment, reasons=reasons)
+        else:
+            _announce(comment_published, comment)
+        return comment
 
 
 def _check_quote(paragraph, quote: str, prefix: str, suffix: str) -> tuple[str, str, str]:

@@ -104,21 +104,41 @@ def notification_settings_set(*, user, email: str, follow_on_post: bool) -> Noti
 # Events from the discussion ------------------------------------------------------------------
 
 
+def follows_on_post(user_id: int) -> bool:
+    """Whether this member follows the threads they post in (the default, with no settings
+    saved: reading creates no row)."""
+    saved = (
+        NotificationSettings.objects.filter(user_id=user_id)
+        .values_list("follow_on_post", flat=True)
+        .first()
+    )
+    if saved is None:
+        return NotificationSettings._meta.get_field("follow_on_post").default
+    return saved
+
+
 def on_comment_published(sender, comment: Comment, **kwargs) -> None:
     """A comment became visible: its author follows the thread, and the fan-out is queued.
-    Constant work, whatever the number of followers."""
+
+    Constant work, whatever the number of followers or comments: one read, and two inserts
+    committed together (it runs in the poster's request, after the comment's commit)."""
     from .tasks import fan_out_comment
 
-    if comment.author_id and settings_for(comment.author).follow_on_post:
-        root_id = comment.root_id or comment.pk
-        Subscription.objects.get_or_create(
-            user_id=comment.author_id,
-            essay_id=comment.essay_id,
-            paragraph=None,
-            thread_id=root_id,
-            defaults={"level": Level.FOLLOW},
-        )
-    fan_out_comment.enqueue(comment.pk)
+    with transaction.atomic():
+        if comment.author_id and follows_on_post(comment.author_id):
+            # Following already (or muted): the row stays as the reader left it.
+            Subscription.objects.bulk_create(
+                [
+                    Subscription(
+                        user_id=comment.author_id,
+                        essay_id=comment.essay_id,
+                        thread_id=comment.root_id or comment.pk,
+                        level=Level.FOLLOW,
+                    )
+                ],
+                ignore_conflicts=True,
+            )
+        fan_out_comment.enqueue(comment.pk)
 
 
 def on_comment_removed(sender, comment: Comment, **kwargs) -> None:

@@ -1,0 +1,112 @@
+"""What posting a comment costs the request: the same few queries whoever follows the essay and
+however long its discussion. Notifying followers is the task worker's job, after commit."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
+
+from forum.accounts.models import User
+from forum.discussion.models import Comment
+from forum.subscriptions.models import Notification, Subscription
+from tests.conftest import add_comment, make_user
+
+# The request of a post, its after-commit work included: the session and the member; the
+# essay and the paragraph (or the parent); the checks, the locks and the insert; the follow
+# and the queued fan-out; the page of threads to land on. Raise it only with a reason.
+MOST_QUERIES_PER_POST = 23
+
+
+@pytest.fixture(autouse=True)
+def posting_limit_lifted(settings):
+    # One member posts a few times in a row here, as the benchmark's posters do.
+    settings.COMMENT_RATE_LIMITS = [(1_000, 60)]
+
+
+@pytest.fixture
+def essay(make_essay):
+    return make_essay("First.", "Second.", "Third.")
+
+
+@pytest.fixture
+def paragraph(essay):
+    return essay.paragraphs.get(position=1)
+
+
+@pytest.fixture
+def thread(essay, paragraph, other_user):
+    return add_comment(essay, paragraph=paragraph, author=other_user, body="A thread to join.")
+
+
+@pytest.fixture
+def queries_to_post(reader_client, django_capture_on_commit_callbacks):
+    """The queries of one post through the site's form, what runs after commit included."""
+
+    def post(url, body):
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            CaptureQueriesContext(connection) as context,
+        ):
+            response = reader_client.post(url, {"body": body})
+        assert response.status_code == 302, response.content[:300]
+        return len(context.captured_queries)
+
+    return post
+
+
+def follow_everything(essay, paragraph, thread, count):
+    """`count` readers following the essay, `count` the paragraph and `count` the thread."""
+    readers = User.objects.bulk_create(
+        User(email=f"follower-{n}@example.org", display_name=f"Follower {n}") for n in range(count)
+    )
+    Subscription.objects.bulk_create(
+        Subscription(user=reader, essay=essay, **target, level=Subscription.Level.FOLLOW)
+        for reader in readers
+        for target in ({}, {"paragraph": paragraph}, {"thread": thread})
+    )
+
+
+def grow_discussion(essay, paragraph, author, count):
+    """`count` more comments on the paragraph, a third of them by `author`."""
+    others = make_user("others@example.org", "Others")
+    for n in range(count):
+        add_comment(
+            essay, paragraph=paragraph, author=author if n % 3 == 0 else others, body=f"Nº {n}."
+        )
+
+
+def test_a_post_costs_the_same_queries_with_0_and_500_followers(
+    queries_to_post, essay, paragraph, thread
+):
+    compose_url = f"/essays/{essay.slug}/p/{paragraph.key}/comment/"
+    reply_url = f"/comments/{thread.pk}/reply/"
+    # The first post of a member may set up what later ones find in place.
+    queries_to_post(compose_url, "Warming up.")
+    queries_to_post(reply_url, "Warming up, in reply.")
+    alone = queries_to_post(compose_url, "No one follows.")
+    alone_reply = queries_to_post(reply_url, "No one follows, in reply.")
+
+    follow_everything(essay, paragraph, thread, 500)
+
+    assert queries_to_post(compose_url, "Five hundred follow.") == alone
+    assert queries_to_post(reply_url, "Five hundred follow, in reply.") == alone_reply
+    assert max(alone, alone_reply) <= MOST_QUERIES_PER_POST
+    # Each post queued its fan-out and notified no one itself.
+    assert Notification.objects.count() == 0
+    assert DBTaskResult.objects.filter(task_path__endswith="fan_out_comment").count() == 6
+
+
+def test_a_post_costs_the_same_queries_however_long_the_discussion(
+    queries_to_post, essay, paragraph, thread, user
+):
+    compose_url = f"/essays/{essay.slug}/p/{paragraph.key}/comment/"
+    reply_url = f"/comments/{thread.pk}/reply/"
+    queries_to_post(compose_url, "Warming up.")
+    short = queries_to_post(compose_url, "A short discussion.")
+    short_reply = queries_to_post(reply_url, "A short discussion, in reply.")
+
+    grow_discussion(essay, paragraph, user, 300)
+
+    assert queries_to_post(compose_url, "A long discussion.") == short
+    assert queries_to_post(reply_url, "A long discussion, in reply.") == short_reply
+    assert Comment.objects.filter(essay=essay).count() == 300 + 6

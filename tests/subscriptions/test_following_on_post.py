@@ -1,0 +1,41 @@
+"""Posting in a thread follows it, in the poster's request, without undoing a choice the
+reader made there."""
+
+from forum.subscriptions import services
+from forum.subscriptions.models import NotificationSettings, Subscription
+
+FOLLOW, MUTE = Subscription.Level.FOLLOW, Subscription.Level.MUTE
+
+
+def thread_level(user, root):
+    return (
+        Subscription.objects.filter(user=user, thread=root).values_list("level", flat=True).first()
+    )
+
+
+def test_posting_follows_the_new_thread_and_saves_no_settings(post, essay, alice):
+    top = post(alice, essay, "A new thread.")
+    assert thread_level(alice, top) == FOLLOW
+    # The default was read, not written: the member has no settings row until they save some.
+    assert not NotificationSettings.objects.filter(user=alice).exists()
+
+
+def test_replying_in_a_followed_thread_keeps_one_follow(post, essay, alice, bob):
+    top = post(alice, essay, "Top.")
+    post(bob, essay, "First reply.", parent=top)
+    post(bob, essay, "Second reply.", parent=top)
+    assert Subscription.objects.filter(user=bob, thread=top).count() == 1
+    assert thread_level(bob, top) == FOLLOW
+
+
+def test_replying_in_a_muted_thread_leaves_it_muted(post, essay, alice, bob):
+    top = post(alice, essay, "Top.")
+    services.subscription_set(user=bob, essay=essay, thread=top, level=MUTE)
+    post(bob, essay, "A reply all the same.", parent=top)
+    assert thread_level(bob, top) == MUTE
+
+
+def test_with_the_preference_off_posting_follows_nothing(post, essay, alice):
+    services.notification_settings_set(user=alice, email="immediately", follow_on_post=False)
+    top = post(alice, essay, "Quietly.")
+    assert thread_level(alice, top) is None
