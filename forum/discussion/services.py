@@ -4,6 +4,7 @@ Each service checks permission itself (a view cannot forget), makes one atomic c
 announces it after commit.
 """
 
+from collections import defaultdict
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
@@ -22,6 +23,9 @@ from .models import Comment, CommentRevision
 from .policy import policy
 from .quotes import QUOTE_CONTEXT_STORED, QUOTE_MAX_LENGTH, context_around, locate_quote
 from .signals import comment_held, comment_published, comment_removed
+
+# Ids named in one query's IN list: within SQLite's oldest limit on parameters (999).
+IDS_PER_QUERY = 900
 
 
 def has_verified_email(user) -> bool:
@@ -245,10 +249,17 @@ def comments_reanchor(*, essay, changed: set[int], moved: set[int], retired: set
     (the paragraph changed or moved: it will show the text it was written against) or
     orphaned (no successor: shown under "On earlier versions"). Quotes that no longer occur
     are marked lost and keep their original text. Returns how many comments changed."""
-    comments = list(
-        Comment.objects.filter(essay=essay, paragraph__isnull=False).select_related("paragraph")
+    comments = (
+        Comment.objects.filter(essay=essay, paragraph__isnull=False)
+        .select_related("paragraph")
+        .only(
+            *("anchor_text", "anchor_status", "quote", "quote_prefix", "quote_suffix"),
+            *("quote_lost", "paragraph__text", "paragraph__retired_in"),
+        )
     )
-    updated = []
+    # Grouped by what they become: one UPDATE per outcome, however many comments (a book's
+    # revision re-anchors tens of thousands; bulk_update would write a CASE per row).
+    outcomes: dict[tuple[str, bool], list[int]] = defaultdict(list)
     for comment in comments:
         paragraph = comment.paragraph
         if paragraph.pk in retired or not paragraph.is_live:
@@ -265,10 +276,15 @@ def comments_reanchor(*, essay, changed: set[int], moved: set[int], retired: set
             is None
         )
         if (status, quote_lost) != (comment.anchor_status, comment.quote_lost):
-            comment.anchor_status, comment.quote_lost = status, quote_lost
-            updated.append(comment)
-    Comment.objects.bulk_update(updated, ["anchor_status", "quote_lost"])
-    return len(updated)
+            outcomes[(status, quote_lost)].append(comment.pk)
+    # The revision has moved the essay's discussion_version already: the plain manager's
+    # update, not the one that moves it again for every statement.
+    for (status, quote_lost), ids in outcomes.items():
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            Comment._base_manager.filter(pk__in=ids[start : start + IDS_PER_QUERY]).update(
+                anchor_status=status, quote_lost=quote_lost
+            )
+    return sum(len(ids) for ids in outcomes.values())
 
 
 def on_essay_revised(sender, essay, revision, changed, moved, retired, **kwargs) -> None:

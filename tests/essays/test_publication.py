@@ -314,7 +314,9 @@ def test_publication_queries_do_not_grow_with_paragraphs_or_comments(editor, use
         with CaptureQueriesContext(connection) as queries:
             assert publication_run(job_id=job.pk).status == "done"
         counts.append(len(queries))
-    assert counts[0] == counts[1], counts
+    # Comments are re-anchored with one statement per outcome (placed, moved or orphaned,
+    # quote lost or not), not per comment: the larger essay may meet more of the six.
+    assert counts[0] <= counts[1] <= counts[0] + 5, counts
     assert counts[1] <= 30
 
 
