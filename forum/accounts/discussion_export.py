@@ -21,10 +21,14 @@ JSON object:
 - `revisions`, by number: number, title, alternate_title, attribution, source, created,
   summary, and `blocks` (the paragraphs as that revision had them): paragraph (a key),
   position, kind, html, text.
-- `members`: email, display_name, for every member named below. Records name a member by
-  email (compared without case); the import finds members by email and creates the missing
-  ones, with an unusable password and an unverified address (they set a password through
-  "forgot password"); a display name the site now refuses is stored as the site shows it.
+- `members`: email, display_name, is_active, for every member named below. Records name a
+  member by email (compared without case); the import finds members by email and creates
+  the missing ones, with an unusable password and an unverified address (they set a
+  password through "forgot password"), active or deactivated as is_active says; a display
+  name the site now refuses is stored as the site shows it. An account found here is never
+  changed. is_active came after the first files: it is optional, and a member without it
+  is active, so the version stays 1 (a reader of version 1 that predates it ignores it,
+  and a file that predates it still reads).
 - `comments`, in the order written (a reply after the comment it answers): id, paragraph
   (a key; null: on the whole essay), parent, root (ids; null on a thread's first comment),
   depth, author (an email; null for imported responses and former members), author_name,
@@ -43,6 +47,15 @@ JSON object:
 - `subscriptions` (follows and mutes of the essay, a paragraph or a thread): member (an
   email), paragraph (a key or null), thread (a comment id or null), level, created.
 
+What is published as HTML is not taken from the file as it is, since a file can be altered
+on its way: each revision's blocks are rendered again from that revision's Markdown source,
+the live paragraphs from the essay's source, and a retired paragraph takes its HTML from
+the last revision that had it (a file whose blocks are not what its sources make, in
+number or kind, is refused). Comment texts and their earlier versions go through the
+comments' one sanitizer (forum/discussion/markup.py). Where the file's HTML differed, the
+site's own is stored and the import says how many differed. `--dry-run` does all of it and
+rolls it back.
+
 Ids are the exporting site's and serve only to link records within the document: the import
 gives every row a new id, in the same order, so that what is ordered by id stays in order.
 Dates and times are ISO 8601 with microseconds and an offset; they come back exactly. The
@@ -55,18 +68,22 @@ essay), notifications (each member's inbox), notification settings and group mem
 """
 
 import contextlib
-import sqlite3
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from essays.models import Essay, EssayRevision, Paragraph, RevisionBlock
+from essays.rendering import Block, EssaySourceError
+from essays.services import essay_document
+from forum.discussion.imports import comments_link_threads
+from forum.discussion.markup import sanitize_html
 from forum.discussion.models import Comment, CommentRevision
 from forum.ids import parse_id
 from forum.moderation.models import Decision, Flag
@@ -120,13 +137,30 @@ EARLIER_VERSION_FIELDS = ["body", "body_html", "written_at", "replaced_at"]
 FLAG_FIELDS = ["reason", "note", "created", "resolved_at"]
 DECISION_FIELDS = ["action", "reason_code", "public_reason", "reason", "created"]
 SUBSCRIPTION_FIELDS = ["level", "created"]
-# Replies linked to their threads per query: within SQLite's oldest limit on parameters
-# (999) at three a row.
-THREAD_LINKS_PER_QUERY = 300
 
 
 class DiscussionFileError(Exception):
     """The document cannot be restored here; the message says where and why."""
+
+
+@dataclass
+class DiscussionRestore:
+    """What an import did (or, in a dry run, would do)."""
+
+    essay: Essay
+    counts: dict[str, int]  # rows written, by kind
+    # (the email the file gives, the account here it was matched to), for every member the
+    # file names who has an account here already: what the file says they wrote, reported
+    # or decided becomes that account's.
+    matched: list[tuple[str, object]] = field(default_factory=list)
+    rerendered: int = 0  # blocks of essay HTML that were not what their source renders
+    sanitized: int = 0  # comment texts (and earlier versions) the sanitizer changed
+    dry_run: bool = False
+
+
+class _DryRunDone(Exception):
+    def __init__(self, result: DiscussionRestore):
+        self.result = result
 
 
 # Export --------------------------------------------------------------------------------
@@ -171,7 +205,7 @@ def discussion_export(essay: Essay) -> dict:
         get_user_model()
         .objects.filter(pk__in=member_ids)
         .order_by("email")
-        .values("email", "display_name")
+        .values("email", "display_name", "is_active")
     )
     return {
         "format": FORMAT,
@@ -280,16 +314,23 @@ def _state_out(state: dict, kind: str | None, key_of: dict[int, str]) -> dict:
 # Import --------------------------------------------------------------------------------
 
 
-def discussion_import(document) -> tuple[Essay, dict[str, int]]:
+def discussion_import(document, *, dry_run: bool = False) -> DiscussionRestore:
     """Restore the essay and its discussion a document describes, all or nothing: the essay
-    and every row, linked as in the document, members found by email or created. Returns
-    the essay and how many of each kind of row were written. Raises DiscussionFileError,
-    having written nothing, when the document is not one we read or names an essay that
-    exists here."""
+    and every row, linked as in the document, members found by email or created, essay
+    HTML rendered again and comment HTML sanitized. Says what was written and which
+    accounts here the file's members were matched to. Raises DiscussionFileError, having
+    written nothing, when the document is not one we read or names an essay that exists
+    here. A dry run does all of it, the database's checks included, and rolls it back."""
     _check_format(document)
     try:
         with transaction.atomic():
-            return _Restore(document).run()
+            result = _Restore(document).run()
+            if dry_run:
+                result.dry_run = True
+                raise _DryRunDone(result)
+            return result
+    except _DryRunDone as done:
+        return done.result
     except DatabaseError as error:
         raise DiscussionFileError(
             f"The database refused the file's rows; nothing was imported ({error})."
@@ -313,12 +354,16 @@ class _Restore:
     def __init__(self, document: dict):
         self.document = document
         self.counts: dict[str, int] = {}
+        self.matched: list[tuple[str, object]] = []
+        self.rerendered = 0
+        self.sanitized = 0
 
-    def run(self) -> tuple[Essay, dict[str, int]]:
+    def run(self) -> DiscussionRestore:
         self.essay = self._essay()
         self.members = self._members()
-        self.paragraph_ids = self._paragraphs()
-        self._revisions()
+        revisions, blocks, last_html = self._read_revisions()
+        self.paragraph_ids = self._paragraphs(last_html)
+        self._write_revisions(revisions, blocks)
         self.comment_ids = self._comments()
         self.flag_ids = self._flags()
         self._decisions()
@@ -326,7 +371,13 @@ class _Restore:
         # Threads were linked in SQL, past the comments' own bookkeeping: say that the
         # essay's pages are new once more (and forget its state again after the commit).
         Essay.objects.filter(pk=self.essay.pk).discussion_changed()
-        return self.essay, self.counts
+        return DiscussionRestore(
+            essay=self.essay,
+            counts=self.counts,
+            matched=self.matched,
+            rerendered=self.rerendered,
+            sanitized=self.sanitized,
+        )
 
     def records(self, name: str) -> list[tuple[str, dict]]:
         """The document's list `name`, each record with where it is (for messages)."""
@@ -360,10 +411,17 @@ class _Restore:
     def _members(self) -> dict[str, object]:
         """Every member the document names, by email in lower case: found, or created."""
         User = get_user_model()
-        listed: dict[str, tuple[str, str]] = {}
+        listed: dict[str, tuple[str, str, bool]] = {}
         for where, record in self.records("members"):
             email = _text(record, "email", where)
             name = _text(record, "display_name", where)
+            # Optional (see the module's docstring): files written before it name no one
+            # deactivated.
+            is_active = record.get("is_active", True)
+            if not isinstance(is_active, bool):
+                raise DiscussionFileError(
+                    f"{where}.is_active: expected true or false, found {is_active!r}."
+                )
             try:
                 validate_display_name(name)
             except ValidationError:
@@ -371,7 +429,7 @@ class _Restore:
                 name = name_for_display(name)
             if "@" not in email or email.lower() in listed:
                 raise DiscussionFileError(f"{where}: “{email}” is not a new email address.")
-            listed[email.lower()] = (email, name)
+            listed[email.lower()] = (email, name, is_active)
         members = {
             user.email_lower: user
             for user in User.objects.annotate(email_lower=Lower("email")).filter(
@@ -379,10 +437,13 @@ class _Restore:
             )
         }
         created = 0
-        for lowered, (email, name) in listed.items():
+        for lowered, (email, name, is_active) in listed.items():
             if lowered in members:
+                self.matched.append((email, members[lowered]))
                 continue
-            user = User(email=User.objects.normalize_email(email), display_name=name)
+            user = User(
+                email=User.objects.normalize_email(email), display_name=name, is_active=is_active
+            )
             user.set_unusable_password()
             _check_fields(user, f"members ({email})", exclude=["password", "last_login"])
             user.save()
@@ -408,22 +469,73 @@ class _Restore:
             raise DiscussionFileError(f"{where}.{name}: {key!r} is not one of the paragraphs.")
         return self.paragraph_ids[key]
 
-    def _paragraphs(self) -> dict[str, int]:
+    def _paragraphs(self, last_html: dict[str, str]) -> dict[str, int]:
+        """The paragraphs, their HTML rendered here: a live one's from the essay's source, a
+        retired one's as the last revision that had it showed it."""
         paragraphs = []
         for where, record in self.records("paragraphs"):
             paragraph = Paragraph(
                 essay=self.essay, **_values_in(Paragraph, PARAGRAPH_FIELDS, record, where)
             )
             _check_fields(paragraph, where)
-            paragraphs.append(paragraph)
-        keys = [paragraph.key for paragraph in paragraphs]
+            paragraphs.append((where, paragraph))
+        keys = [paragraph.key for _where, paragraph in paragraphs]
         if len(set(keys)) != len(keys):
             raise DiscussionFileError("paragraphs: two paragraphs have the same key.")
-        Paragraph.objects.bulk_create(paragraphs)
-        return {paragraph.key: paragraph.pk for paragraph in paragraphs}
+        live = sorted(
+            (paragraph for _where, paragraph in paragraphs if paragraph.retired_in is None),
+            key=lambda paragraph: paragraph.position,
+        )
+        if live:
+            self._render_again(live, self.essay.source, "essay.source", "live paragraphs")
+        for where, paragraph in paragraphs:
+            if paragraph.retired_in is None:
+                continue
+            if paragraph.key not in last_html:
+                raise DiscussionFileError(
+                    f"{where}: a retired paragraph that no revision has: its HTML cannot be "
+                    "rendered again from a source. Nothing was imported."
+                )
+            self._use_html(paragraph, last_html[paragraph.key])
+        Paragraph.objects.bulk_create([paragraph for _where, paragraph in paragraphs])
+        return {paragraph.key: paragraph.pk for _where, paragraph in paragraphs}
 
-    def _revisions(self) -> None:
+    def _render_again(self, blocks: list, source: str, where: str, what: str) -> None:
+        """Give `blocks` (paragraphs or revision blocks, in order) the HTML `source` renders
+        to, block for block, each of the kind the source makes there (a revision keeps each
+        paragraph's kind: essays/reanchoring.py matches only blocks of one kind)."""
+        try:
+            rendered: list[Block] = essay_document(source).blocks
+        except EssaySourceError as error:
+            raise DiscussionFileError(
+                f"{where}: the Markdown source cannot be rendered ({error}). Nothing was imported."
+            ) from None
+        if len(rendered) != len(blocks):
+            raise DiscussionFileError(
+                f"{where}: the file has {len(blocks)} {what}, its Markdown source makes "
+                f"{len(rendered)}: the file was altered, or written by a site that renders "
+                "essays otherwise. Nothing was imported."
+            )
+        for position, (block, block_rendered) in enumerate(zip(blocks, rendered, strict=True)):
+            if block.kind != block_rendered.kind:
+                raise DiscussionFileError(
+                    f"{where}: the file's {what} number {position + 1} is a {block.kind}, "
+                    f"its Markdown source makes a {block_rendered.kind} there: the file was "
+                    "altered. Nothing was imported."
+                )
+            self._use_html(block, block_rendered.html)
+
+    def _use_html(self, block, html: str) -> None:
+        if block.html != html:
+            self.rerendered += 1
+            block.html = html
+
+    def _read_revisions(self):
+        """The revisions and their blocks, not yet stored (a block names its paragraph by
+        key), each revision's blocks rendered again from its source; and the HTML each
+        paragraph had in the last revision that had it."""
         revisions, blocks = [], []
+        last_html: dict[str, str] = {}
         for where, record in self.records("revisions"):
             summary = record.get("summary") if "summary" in record else _missing(where, "summary")
             revision = EssayRevision(
@@ -436,23 +548,41 @@ class _Restore:
             listed = record.get("blocks")
             if not isinstance(listed, list):
                 raise DiscussionFileError(f"{where}.blocks is missing or is not a list.")
+            own = []
             for index, block_record in enumerate(listed):
                 at = f"{where}.blocks[{index}]"
                 if not isinstance(block_record, dict):
                     raise DiscussionFileError(f"{at} is not an object.")
-                block = RevisionBlock(
-                    paragraph_id=self.paragraph_id(block_record, "paragraph", at, null=False),
-                    **_values_in(RevisionBlock, BLOCK_FIELDS, block_record, at),
-                )
+                if "paragraph" not in block_record:
+                    _missing(at, "paragraph")
+                key = block_record["paragraph"]
+                block = RevisionBlock(**_values_in(RevisionBlock, BLOCK_FIELDS, block_record, at))
                 _check_fields(block, at)
-                blocks.append((revision, block))
+                own.append((at, key, block))
+            own.sort(key=lambda entry: entry[2].position)
+            if own:
+                self._render_again(
+                    [block for _at, _key, block in own],
+                    revision.source,
+                    f"{where}.source",
+                    "blocks",
+                )
+            blocks += [(revision, at, key, block) for at, key, block in own]
         numbers = [revision.number for revision in revisions]
         if len(set(numbers)) != len(numbers):
             raise DiscussionFileError("revisions: two revisions have the same number.")
+        for _revision, _at, key, block in sorted(blocks, key=lambda entry: entry[0].number):
+            if isinstance(key, str):
+                last_html[key] = block.html
+        return revisions, blocks, last_html
+
+    def _write_revisions(self, revisions: list, blocks: list) -> None:
+        for _revision, at, key, block in blocks:
+            block.paragraph_id = self.paragraph_id({"paragraph": key}, "paragraph", at, null=False)
         EssayRevision.objects.bulk_create(revisions)
-        for revision, block in blocks:
+        for revision, _at, _key, block in blocks:
             block.revision = revision
-        RevisionBlock.objects.bulk_create([block for _revision, block in blocks])
+        RevisionBlock.objects.bulk_create([block for _revision, _at, _key, block in blocks])
 
     def _comments(self) -> dict[int, int]:
         """Comments are stored in the document's order, then linked into their threads (a
@@ -472,6 +602,7 @@ class _Restore:
                 **_values_in(Comment, COMMENT_FIELDS, record, where),
             )
             _check_fields(comment, where)
+            self._sanitize(comment)
             parent_id = _reference(record, "parent", where, null=True)
             root_id = _reference(record, "root", where, null=True)
             _check_threading(where, parent_id, root_id, comment.depth, seen)
@@ -489,10 +620,11 @@ class _Restore:
                     **_values_in(CommentRevision, EARLIER_VERSION_FIELDS, version_record, at)
                 )
                 _check_fields(version, at)
+                self._sanitize(version)
                 earlier.append((comment, version))
         Comment.objects.bulk_create(comments)
         new_id = {source: comment.pk for source, comment in zip(seen, comments, strict=True)}
-        _link_threads(
+        comments_link_threads(
             [
                 (comment.pk, new_id[parent_id], new_id[root_id])
                 for comment, parent_id, root_id in links
@@ -504,6 +636,14 @@ class _Restore:
         CommentRevision.objects.bulk_create([version for _comment, version in earlier])
         self.counts["earlier versions"] = len(earlier)
         return new_id
+
+    def _sanitize(self, text: Comment | CommentRevision) -> None:
+        """A comment's HTML as the site would have made it: through its one sanitizer
+        (idempotent, so what this site wrote comes back the same)."""
+        clean = sanitize_html(text.body_html)
+        if clean != text.body_html:
+            self.sanitized += 1
+            text.body_html = clean
 
     def comment_id(self, record: dict, name: str, where: str, *, null: bool) -> int | None:
         source_id = _reference(record, name, where, null=null)
@@ -611,34 +751,6 @@ class _Restore:
             _check_fields(subscription, where)
             subscriptions.append(subscription)
         Subscription.objects.bulk_create(subscriptions)
-
-
-def _link_threads(links: list[tuple[int, int, int]]) -> None:
-    """Give stored replies their parent and root: (comment id, parent id, root id) each.
-
-    Not bulk_update: the CASE WHEN it builds for each row costs Django about 2 ms a reply
-    (10 s for 4,000 replies); UPDATE ... FROM a list of values is a join, as
-    essays/services.py writes paragraphs."""
-    if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 33):
-        replies = [Comment(pk=pk, parent_id=parent, root_id=root) for pk, parent, root in links]
-        Comment.objects.bulk_update(replies, ["parent", "root"], batch_size=THREAD_LINKS_PER_QUERY)
-        return
-    quote = connection.ops.quote_name
-    table = quote(Comment._meta.db_table)
-    pk, parent, root = (
-        quote(Comment._meta.get_field(name).column) for name in ("id", "parent", "root")
-    )
-    row = "(CAST(%s AS bigint), CAST(%s AS bigint), CAST(%s AS bigint))"
-    with connection.cursor() as cursor:
-        for start in range(0, len(links), THREAD_LINKS_PER_QUERY):
-            batch = links[start : start + THREAD_LINKS_PER_QUERY]
-            # Only quoted names of our own model and placeholders go into the text.
-            cursor.execute(
-                f"WITH incoming (reply, parent, root) AS (VALUES {', '.join([row] * len(batch))}) "  # noqa: S608
-                f"UPDATE {table} SET {parent} = incoming.parent, {root} = incoming.root "
-                f"FROM incoming WHERE {table}.{pk} = incoming.reply",
-                [value for link in batch for value in link],
-            )
 
 
 def _missing(where: str, name: str):

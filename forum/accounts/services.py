@@ -7,6 +7,7 @@ from forum.discussion.models import Comment
 from forum.discussion.services import comments_release_author
 from forum.refusals import Refused
 
+from .claims import CLAIMABLE_STATUSES
 from .models import User
 from .names import clean_display_name
 
@@ -38,6 +39,14 @@ def comment_claim(*, user: User, comment: Comment) -> Comment:
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     if not comment.imported or not comment.imported_email:
         raise Refused(_("Only comments imported from another site can be claimed."), status=403)
+    if comment.status not in CLAIMABLE_STATUSES:
+        raise Refused(
+            _(
+                "This comment is not shown on the site (removed, hidden or deleted): it "
+                "cannot be claimed."
+            ),
+            status=403,
+        )
     if comment.author_id == user.pk:
         return comment
     if comment.author_id is not None:

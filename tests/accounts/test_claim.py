@@ -37,7 +37,7 @@ def tester(db):
 
 @pytest.fixture
 def imported(essay) -> Comment:
-    return Comment.objects.get(essay=essay, source_id="wxr:6")
+    return Comment.objects.get(essay=essay, source_id="wxr:example.tld/18/6")
 
 
 def version(essay) -> int:
@@ -72,7 +72,8 @@ def test_claiming_puts_the_comment_under_the_members_name(client, tester, essay,
     assert imported.author == tester
     # The imported record stays: where it came from, and the name it was signed with.
     assert imported.imported and imported.author_name == "Tester"
-    assert imported.source_id == "wxr:6" and imported.imported_email == TESTER_ADDRESS
+    assert imported.source_id == "wxr:example.tld/18/6"
+    assert imported.imported_email == TESTER_ADDRESS
     assert version(essay) > before
     page = client.get(essay.get_absolute_url()).content.decode()
     assert "Tess Ter" in page
@@ -122,6 +123,31 @@ def test_a_comment_claimed_by_another_is_refused(tester, essay, imported):
     assert refused.value.status == 403
     imported.refresh_from_db()
     assert imported.author == tester
+
+
+@pytest.mark.parametrize(
+    "status", [Comment.Status.REMOVED, Comment.Status.HIDDEN, Comment.Status.DELETED]
+)
+def test_a_comment_not_shown_on_the_site_cannot_be_claimed(client, tester, essay, imported, status):
+    """The list does not offer it; naming its id in a POST does not claim it either."""
+    Comment.objects.filter(pk=imported.pk).update(status=status)
+    client.force_login(tester)
+    assert "Zweiter." not in client.get(reverse("accounts:claims")).content.decode()
+    before = version(essay)
+    response = client.post(claim_url(imported))
+    assert response.status_code == 403
+    assert "cannot be claimed" in response.content.decode()
+    imported.refresh_from_db()
+    assert imported.author is None and imported.status == status
+    assert version(essay) == before
+
+
+def test_a_comment_awaiting_review_can_be_claimed_and_stays_pending(tester, essay, imported):
+    Comment.objects.filter(pk=imported.pk).update(status=Comment.Status.PENDING)
+    comment_claim(user=tester, comment=imported)
+    imported.refresh_from_db()
+    assert imported.author == tester
+    assert imported.status == Comment.Status.PENDING
 
 
 def test_a_comment_written_here_cannot_be_claimed(client, user, tester, essay):

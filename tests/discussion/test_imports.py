@@ -2,14 +2,22 @@
 and Isso publish as test data for their own importers (tests/data/imports/README.md)."""
 
 import io
+import time
 from datetime import UTC, datetime
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from essays.models import Essay
-from forum.discussion.imports import read_export, text_signature
+from forum.discussion.imports import (
+    SourceComment,
+    _nearest_kept_parents,
+    _parents_first,
+    read_export,
+    text_signature,
+)
 from forum.discussion.markup import ALLOWED_TAGS, sanitize_html
 from forum.discussion.models import Comment
 from tests.conftest import TEST_DATA
@@ -42,7 +50,17 @@ def run(path, slug, *args) -> str:
 
 
 def by_source(essay) -> dict[str, Comment]:
-    return {comment.source_id: comment for comment in Comment.objects.filter(essay=essay)}
+    """The essay's comments by the id their file gave them ("wxr:881", "disqus:4"): one site
+    and post per test file here. The full ids, which name the site and post, are tested
+    below."""
+    return {
+        f"{comment.source_id.split(':', 1)[0]}:{comment.source_id.rsplit('/', 1)[-1]}": comment
+        for comment in Comment.objects.filter(essay=essay)
+    }
+
+
+def source_ids(essay) -> list[str]:
+    return list(Comment.objects.filter(essay=essay).values_list("source_id", flat=True))
 
 
 def version(essay) -> int:
@@ -110,9 +128,7 @@ def test_pingbacks_and_trackbacks_are_not_comments(make_essay):
     essay = make_essay("Ours.", slug="template-pingbacks-an-trackbacks")
     run(THEME_DATA, essay.slug)
     # Four pings and trackbacks, and John Doe's one comment.
-    assert list(Comment.objects.filter(essay=essay).values_list("source_id", flat=True)) == [
-        "wxr:925"
-    ]
+    assert source_ids(essay) == ["wxr:wpthemetestdata.wordpress.com/1149/925"]
 
 
 def test_a_second_run_adds_nothing(template_comments):
@@ -134,7 +150,7 @@ def test_the_dry_run_prints_the_counts_and_writes_nothing(template_comments):
     assert "New: 19 comments, 10 new threads." in out
     assert "the whole essay: 19 comments, 10 new threads" in out
     # The ten-deep chain is one thread of ten, named by its first comment.
-    assert "wxr:904 (John Κώστας Doe Τάδε, 2013-03-14): 10 comments" in out
+    assert "wxr:wpthemetestdata.wordpress.com/1148/904 (John Κώστας Doe Τάδε, 2013-03-14): " in out
     assert "Dry run: 19 comments would be created." in out
 
 
@@ -204,9 +220,7 @@ def test_isso_disqus_file_skips_deleted_posts_and_keeps_their_replies(make_essay
 def test_a_disqus_thread_is_found_by_the_slug_in_its_link(make_essay):
     essay = make_essay("Ours.", slug="redacted")  # .../blog/2013/02/12/redacted/index.html
     run(ISSO_DISQUS, "redacted")
-    assert list(Comment.objects.filter(essay=essay).values_list("source_id", flat=True)) == [
-        "disqus:8"
-    ]
+    assert source_ids(essay) == ["disqus:redacted/8"]
 
 
 # CommentPress paragraph signatures ----------------------------------------------------------
@@ -283,11 +297,18 @@ def test_hostile_html_is_inert(on_margins):
 # Later exports, broken files --------------------------------------------------------------
 
 
-def wxr(*comments: str) -> str:
+def wxr(*comments: str, site: str = "", post_id: str = "") -> str:
+    """A WXR file of one post, "test-essay", on the channel `site` (none: the post's link
+    names the site, old.example.org)."""
+    channel = f"<link>{site}</link><wp:base_site_url>{site}</wp:base_site_url>" if site else ""
+    post = f"<wp:post_id>{post_id}</wp:post_id>" if post_id else ""
     return (
         '<?xml version="1.0"?><rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/">'
-        "<channel><item><title>Ours</title><link>https://old.example.org/test-essay/</link>"
-        "<wp:post_name>test-essay</wp:post_name>" + "".join(comments) + "</item></channel></rss>"
+        f"<channel>{channel}<item><title>Ours</title>"
+        "<link>https://old.example.org/test-essay/</link>"
+        f"<wp:post_name>test-essay</wp:post_name>{post}"
+        + "".join(comments)
+        + "</item></channel></rss>"
     )
 
 
@@ -315,7 +336,7 @@ def test_a_later_export_adds_only_the_new_replies_under_their_threads(tmp_path, 
     assert comments["wxr:3"].parent == comments["wxr:2"]
     assert comments["wxr:3"].root == comments["wxr:1"]
     assert comments["wxr:3"].depth == 2
-    assert "Already imported: 2." in out and "Created 1 comments." in out
+    assert "Already imported: 2." in out and "Created 1 comment." in out
 
 
 def test_parents_that_answer_each_other_in_a_loop_still_import(tmp_path, make_essay):
@@ -333,9 +354,7 @@ def test_a_comment_with_no_text_is_skipped(tmp_path, make_essay):
     empty = tmp_path / "empty.xml"
     empty.write_text(wxr(wp_comment(1, text="&lt;img src=x&gt;"), wp_comment(2)))
     out = run(empty, "test-essay")
-    assert list(Comment.objects.filter(essay=essay).values_list("source_id", flat=True)) == [
-        "wxr:2"
-    ]
+    assert list(by_source(essay)) == ["wxr:2"]
     assert "1 no text" in out
 
 
@@ -379,7 +398,7 @@ def test_an_unknown_essay_or_a_missing_file_is_refused(make_essay):
 
 def test_the_database_keeps_one_comment_per_source_id_and_essay(template_comments):
     run(THEME_DATA, "template-comments")
-    copy = Comment.objects.get(source_id="wxr:881")
+    copy = Comment.objects.get(source_id="wxr:wpthemetestdata.wordpress.com/1148/881")
     copy.pk = None
     with pytest.raises(IntegrityError), transaction.atomic():
         copy.save()
@@ -390,3 +409,139 @@ def test_reading_the_files_finds_every_post():
     assert read_export(ISSO_DISQUS).format == "disqus"
     titles = [thread.title for thread in read_export(ISSO_DISQUS).threads]
     assert titles == ["Hello, World!", "", ""]
+
+
+# Ids that name the site and post ----------------------------------------------------------
+
+
+def test_each_id_names_the_site_the_post_and_the_comment(template_comments, make_essay):
+    run(THEME_DATA, "template-comments")
+    first = Comment.objects.get(essay=template_comments, author_name__startswith="John Γιάννης")
+    # The blog's own address: wordpress.com's base_site_url is every such blog's.
+    assert first.source_id == "wxr:wpthemetestdata.wordpress.com/1148/881"
+    essay = make_essay("Ours.", slug="hello")
+    run(ISSO_DISQUS, "hello", "--thread", "http://example.org/")
+    reply = Comment.objects.get(essay=essay, source_id="disqus:disqusdev/5")
+    assert reply.parent.source_id == "disqus:disqusdev/4"
+
+
+def test_two_posts_of_one_file_whose_comment_ids_repeat_both_import(make_essay):
+    """Isso's file has a comment 11 on post 18 and another on the post at ?p=4."""
+    essay = make_essay("Ours.", slug="test")
+    run(ISSO_WXR, "test")
+    out = run(ISSO_WXR, "test", "--thread", "http://example.tld/?p=4")
+    assert "Already imported: 0." in out and "Created 1 comment." in out
+    elevens = Comment.objects.filter(essay=essay, source_id__endswith="/11")
+    assert sorted(elevens.values_list("author_name", flat=True)) == ["Anonymous", "Letzter :/"]
+    assert all(len(source_id) <= 100 for source_id in source_ids(essay))
+
+
+def test_another_sites_file_with_the_same_ids_adds_its_own_threads(tmp_path, make_essay):
+    essay = make_essay("Ours.")
+    ours, theirs = tmp_path / "ours.xml", tmp_path / "theirs.xml"
+    ours.write_text(
+        wxr(wp_comment(1), wp_comment(2, parent=1), site="https://one.example", post_id="3")
+    )
+    theirs.write_text(
+        wxr(
+            wp_comment(1, text="Their first."),
+            wp_comment(2, parent=1, text="Their reply."),
+            site="http://two.example/blog/",
+            post_id="3",
+        )
+    )
+    run(ours, "test-essay")
+    out = run(theirs, "test-essay")
+    assert "Already imported: 0." in out and "Created 2 comments." in out
+    comments = {comment.source_id: comment for comment in Comment.objects.filter(essay=essay)}
+    assert set(comments) == {
+        "wxr:one.example/3/1",
+        "wxr:one.example/3/2",
+        "wxr:two.example/blog/3/1",
+        "wxr:two.example/blog/3/2",
+    }
+    reply = comments["wxr:two.example/blog/3/2"]
+    assert reply.parent.body == "Their first." and reply.body == "Their reply."
+    # The same file again adds nothing; http or https, the site is the same.
+    theirs.write_text(theirs.read_text().replace("http://two", "https://two"))
+    assert "Created 0 comments." in run(theirs, "test-essay")
+
+
+def test_a_long_site_address_is_hashed_within_the_field(tmp_path, make_essay):
+    essay = make_essay("Ours.")
+    site = "https://example.org/" + "very-long-folder/" * 8
+    export = tmp_path / "long.xml"
+    export.write_text(wxr(wp_comment(1), wp_comment(2, parent=1), site=site, post_id="7"))
+    run(export, "test-essay")
+    assert "Created 0 comments." in run(export, "test-essay")
+    comments = {comment.source_id: comment for comment in Comment.objects.filter(essay=essay)}
+    assert len(comments) == 2
+    assert all(len(source_id) <= 100 and source_id.startswith("wxr:#") for source_id in comments)
+    first, second = sorted(comments)
+    assert comments[second].parent == comments[first]
+
+
+# Long threads, odd orders, odd paths ------------------------------------------------------
+
+
+def test_a_deep_chain_listed_replies_first_keeps_its_shape_in_few_queries(tmp_path, make_essay):
+    essay = make_essay("Ours.")
+    depth = 1500
+    export = tmp_path / "deep.xml"
+    export.write_text(
+        wxr(*(wp_comment(n, parent=n - 1 if n > 1 else 0) for n in range(depth, 0, -1)))
+    )
+    with CaptureQueriesContext(connection) as queries:
+        run(export, "test-essay")
+    # Written in batches, not a query (and a page-version bump) per level of the thread.
+    assert len(queries.captured_queries) < 150
+    comments = by_source(essay)
+    assert len(comments) == depth
+    top, deepest = comments["wxr:1"], comments[f"wxr:{depth}"]
+    assert (top.parent, top.root, top.depth) == (None, None, 0)
+    assert deepest.parent == comments[f"wxr:{depth - 1}"]
+    assert deepest.root == top and deepest.depth == depth - 1
+    # Parents were written first: ids follow the thread.
+    assert top.pk < comments["wxr:2"].pk < deepest.pk
+    assert "Created 0 comments." in run(export, "test-essay")
+
+
+def test_ordering_replies_after_parents_takes_linear_time():
+    """100,000 comments, each listed before its parent, and as many replies under a chain
+    of left-out ones: a pass per level, or a walk up the chain for each reply, would take
+    hours."""
+    count = 100_000
+    ids = [f"c{n}" for n in range(count, 0, -1)]
+    parents = {f"c{n}": f"c{n - 1}" if n > 1 else "" for n in range(1, count + 1)}
+    started = time.perf_counter()
+    order = _parents_first(ids, parents)
+    assert order == [f"c{n}" for n in range(1, count + 1)]
+
+    def comment(source_id: str, parent_id: str) -> SourceComment:
+        return SourceComment(source_id, parent_id, "", "", None, "")
+
+    left_out = {f"s{n}": comment(f"s{n}", f"s{n - 1}" if n > 1 else "top") for n in range(count)}
+    replies = {f"r{n}": comment(f"r{n}", f"s{count - 1}") for n in range(count)}
+    by_id = {**left_out, **replies, "top": comment("top", "")}
+    kept = {*replies, "top"}
+    resolved = _nearest_kept_parents(by_id, dict.fromkeys([*replies, "top"]), kept)
+    assert set(resolved.values()) == {"top", ""} and resolved["r7"] == "top"
+    assert time.perf_counter() - started < 10
+
+
+def test_a_directory_is_refused_cleanly(tmp_path, make_essay):
+    make_essay("Ours.")
+    with pytest.raises(CommandError, match="Cannot read"):
+        run(tmp_path, "test-essay")
+
+
+def test_the_summary_counts_in_words(tmp_path, make_essay):
+    make_essay("Ours.")
+    one = tmp_path / "one.xml"
+    one.write_text(wxr(wp_comment(1)))
+    out = run(one, "test-essay", "--dry-run")
+    assert ": 1 comment in the file" in out
+    assert "New: 1 comment, 1 new thread." in out
+    assert "the whole essay: 1 comment, 1 new thread" in out
+    assert "Dry run: 1 comment would be created." in out
+    assert "Created 1 comment." in run(one, "test-essay")

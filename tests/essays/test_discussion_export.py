@@ -447,3 +447,167 @@ def test_the_seed_essay_round_trips(seeded_essay, tmp_path, client):
     assert canonical(SEED_SLUG) == before
     page = client.get(Essay.objects.get(slug=SEED_SLUG).get_absolute_url())
     assert page.status_code == 200
+
+
+# An altered file: nothing executable reaches a page -------------------------------------
+
+# (The sanitizer keeps the text inside a tag it strips: "alert(1)" may remain, as text.)
+DANGERS = ("<script>", "<iframe", "onerror", "onmouseover", "javascript:")
+
+
+def restored_html(slug: str) -> list[str]:
+    """Every piece of stored HTML the restored essay publishes."""
+    essay = Essay.objects.get(slug=slug)
+    return [
+        *Paragraph.objects.filter(essay=essay).values_list("html", flat=True),
+        *RevisionBlock.objects.filter(revision__essay=essay).values_list("html", flat=True),
+        *Comment.objects.filter(essay=essay).values_list("body_html", flat=True),
+        *CommentRevision.objects.filter(comment__essay=essay).values_list("body_html", flat=True),
+    ]
+
+
+def test_an_altered_files_html_is_rendered_again_and_sanitized(rich_essay, tmp_path, client):
+    """Essay HTML comes from the file's Markdown sources through our renderer, comment HTML
+    through our sanitizer: a script written into the file's HTML is on no page, feed or
+    annotation, and the essay's HTML is exactly what the site had."""
+    before = canonical(SLUG)
+    document = export_to_file(SLUG, tmp_path / "discussion.json")
+    delete_discussion(SLUG)
+    whole = next(c for c in document["comments"] if c["body"] == "On the whole essay.")
+    whole["body_html"] = (
+        "<p>On the whole essay.<script>alert(1)</script><img src=x onerror=alert(2)>"
+        '<a href="javascript:alert(3)">more</a></p>'
+    )
+    edited = next(c for c in document["comments"] if c["earlier_versions"])
+    edited["earlier_versions"][0]["body_html"] = "<p>Once<script>alert(4)</script></p>"
+    live = next(p for p in document["paragraphs"] if p["retired_in"] is None)
+    live["html"] += '<script>alert(5)</script><iframe src="https://evil.example/"></iframe>'
+    retired = next(p for p in document["paragraphs"] if p["retired_in"] is not None)
+    retired["html"] = f'<p onmouseover="alert(6)">{P3}</p>'
+    document["revisions"][0]["blocks"][0]["html"] = "<script>alert(7)</script>"
+    (tmp_path / "altered.json").write_text(json.dumps(document), encoding="utf-8")
+
+    output = import_file(tmp_path / "altered.json")
+
+    assert "Warning: 3 blocks of essay HTML" in output
+    assert "Warning: 2 comment texts in the file held HTML the sanitizer removes" in output
+    after = canonical(SLUG)
+    for rows in ("paragraphs", "blocks"):
+        assert after[rows] == before[rows]
+    stored = "\n".join(restored_html(SLUG))
+    for danger in DANGERS:
+        assert danger not in stored
+    restored = Essay.objects.get(slug=SLUG)
+    comment = restored.comments.get(body="On the whole essay.")
+    assert comment.body_html == (
+        '<p>On the whole essay.alert(1)<a rel="nofollow ugc noopener">more</a></p>'
+    )
+    orphaned = restored.comments.get(body="On the cut paragraph.")
+    pages = [
+        restored.get_absolute_url(),
+        reverse("discussion:essay_feed", args=[SLUG]),
+        reverse("discussion:essay_annotations", args=[SLUG]),
+        reverse("discussion:revision_detail", args=[SLUG, 1]),
+        reverse("discussion:comment_permalink", kwargs={"pk": orphaned.pk}),
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = response.content.decode()
+        for danger in DANGERS:
+            assert danger not in text, (url, danger)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (lambda d: d["revisions"][0]["blocks"].pop(), r"revisions\[0\]\.source: the file has 3"),
+        (lambda d: d["essay"].update(source=d["revisions"][0]["source"]), "essay.source: the"),
+        (lambda d: d["revisions"][1].update(source="no front matter"), "cannot be rendered"),
+        (lambda d: d["members"][0].update(is_active="no"), "expected true or false"),
+    ],
+)
+def test_a_file_whose_html_its_sources_do_not_make_is_refused(rich_essay, tmp_path, spoil, message):
+    document = export_to_file(SLUG, tmp_path / "discussion.json")
+    delete_discussion(SLUG)
+    users = User.objects.count()
+    spoil(document)
+    (tmp_path / "spoilt.json").write_text(json.dumps(document), encoding="utf-8")
+
+    with pytest.raises(CommandError, match=message):
+        import_file(tmp_path / "spoilt.json")
+
+    assert not Essay.objects.exists()
+    assert User.objects.count() == users
+
+
+# Members: matched accounts are named, deactivated members stay so -------------------------
+
+
+def test_the_import_names_the_accounts_the_files_members_were_matched_to(
+    rich_essay, moderator, tmp_path
+):
+    export_to_file(SLUG, tmp_path / "discussion.json")
+    delete_discussion(SLUG)
+    User.objects.exclude(pk__in=[moderator.pk]).exclude(email="alice@example.org").delete()
+    alice = User.objects.get(email="alice@example.org")
+    User.objects.filter(pk=alice.pk).update(is_superuser=True, is_staff=True)
+
+    output = import_file(tmp_path / "discussion.json")
+
+    assert "2 members of the file are accounts of this site already" in output
+    assert f"alice@example.org → account {alice.pk}, alice@example.org (“Alice”, superuser" in (
+        output
+    )
+    assert f"mod@example.org → account {moderator.pk}" in output
+    for created in ("bob@example.org", "carol@example.org", "dan@example.org"):
+        assert created not in output.lower()
+
+
+def test_deactivated_members_come_back_deactivated_and_accounts_here_are_unchanged(
+    rich_essay, moderator, tmp_path
+):
+    User.objects.filter(email="dan@example.org").update(is_active=False)
+    User.objects.filter(email="carol@example.org").update(is_active=False)
+    document = export_to_file(SLUG, tmp_path / "discussion.json")
+    assert {m["email"]: m["is_active"] for m in document["members"]}["dan@example.org"] is False
+    delete_discussion(SLUG)
+    # Carol is back here, active: the file's word does not change her account.
+    User.objects.exclude(pk=moderator.pk).exclude(email="carol@example.org").delete()
+    User.objects.filter(email="carol@example.org").update(is_active=True)
+
+    import_file(tmp_path / "discussion.json")
+
+    assert not User.objects.get(email="dan@example.org").is_active
+    assert User.objects.get(email="Bob@example.org").is_active
+    assert User.objects.get(email="carol@example.org").is_active
+
+
+def test_a_version_1_file_without_is_active_restores_active_members(rich_essay, tmp_path):
+    document = export_to_file(SLUG, tmp_path / "discussion.json")
+    delete_discussion(SLUG)
+    User.objects.filter(email="dan@example.org").delete()
+    for member in document["members"]:
+        del member["is_active"]
+    (tmp_path / "older.json").write_text(json.dumps(document), encoding="utf-8")
+
+    import_file(tmp_path / "older.json")
+
+    assert User.objects.get(email="dan@example.org").is_active
+
+
+def test_a_dry_run_checks_the_whole_file_and_writes_nothing(rich_essay, moderator, tmp_path):
+    comments = rich_essay.comments.count()
+    export_to_file(SLUG, tmp_path / "discussion.json")
+    delete_discussion(SLUG)
+    User.objects.exclude(pk=moderator.pk).delete()
+    out = io.StringIO()
+
+    call_command("import_discussion", str(tmp_path / "discussion.json"), "--dry-run", stdout=out)
+
+    assert f"Dry run: essay “Exported, revised” ({SLUG}) would be restored" in out.getvalue()
+    assert f"comments: {comments};" in out.getvalue()
+    assert f"mod@example.org → account {moderator.pk}" in out.getvalue()
+    assert not Essay.objects.exists()
+    assert list(User.objects.all()) == [moderator]
+    assert "restored" in import_file(tmp_path / "discussion.json")

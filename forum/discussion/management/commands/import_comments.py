@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from essays.models import Essay
 from forum.discussion.imports import (
@@ -11,6 +12,14 @@ from forum.discussion.imports import (
 
 # How much of a paragraph names it in the summary.
 EXCERPT_LENGTH = 50
+
+
+def comments(count: int) -> str:
+    return ngettext("%(count)d comment", "%(count)d comments", count) % {"count": count}
+
+
+def new_threads(count: int) -> str:
+    return ngettext("%(count)d new thread", "%(count)d new threads", count) % {"count": count}
 
 
 class Command(BaseCommand):
@@ -39,39 +48,41 @@ class Command(BaseCommand):
             plan = import_plan(read_export(file), target, thread=thread)
         except FileNotFoundError:
             raise CommandError(f"No file at {file}.") from None
+        except OSError as error:  # a directory, a file we may not read
+            raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
         except ImportFileError as error:
             raise CommandError(str(error)) from error
         self.describe(plan)
         if dry_run:
-            self.stdout.write(f"Dry run: {len(plan.comments)} comments would be created.")
+            self.stdout.write(f"Dry run: {comments(len(plan.comments))} would be created.")
             return
         created = comments_import(plan)
-        self.stdout.write(f"Created {len(created)} comments.")
+        self.stdout.write(f"Created {comments(len(created))}.")
 
     def describe(self, plan: ImportPlan) -> None:
         write = self.stdout.write
         write(f"{plan.source.format_name} → essay “{plan.essay.title}” ({plan.essay.slug})")
         for thread in plan.threads:
             title = thread.title or "(untitled)"
-            write(f"From “{title}” {thread.link}: {len(thread.comments)} comments in the file")
+            write(f"From “{title}” {thread.link}: {comments(len(thread.comments))} in the file")
         skipped = ", ".join(f"{count} {reason}" for reason, count in sorted(plan.skipped.items()))
         write(f"Already imported: {plan.already_imported}. Skipped: {skipped or 'none'}.")
-        new_threads = sum(1 for planned in plan.comments if not planned.parent_id)
-        write(f"New: {len(plan.comments)} comments, {new_threads} new threads.")
+        threads = sum(1 for planned in plan.comments if not planned.parent_id)
+        write(f"New: {comments(len(plan.comments))}, {new_threads(threads)}.")
         write("Per paragraph:")
-        for paragraph, comments, threads in plan.per_paragraph():
+        for paragraph, count, threads in plan.per_paragraph():
             if paragraph is None:
                 place = "the whole essay"
             else:
                 excerpt = paragraph.text[:EXCERPT_LENGTH].replace("\n", " ")
                 place = f"#p-{paragraph.key} “{excerpt}”"
-            write(f"  {place}: {comments} comments, {threads} new threads")
+            write(f"  {place}: {comments(count)}, {new_threads(threads)}")
         write("Per thread:")
-        for thread_id, comments in plan.per_thread():
-            first = comments[0]
+        for thread_id, planned in plan.per_thread():
+            first = planned[0]
             if first.source.source_id == thread_id:
                 date = f"{first.source.created:%Y-%m-%d}" if first.source.created else "undated"
                 opener = f"{first.author_name or 'an unnamed reader'}, {date}"
             else:
                 opener = f"replies in the thread {thread_id}, imported before"
-            write(f"  {thread_id} ({opener}): {len(comments)} comments")
+            write(f"  {thread_id} ({opener}): {comments(len(planned))}")
