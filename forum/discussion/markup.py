@@ -6,7 +6,7 @@ stored result. bleach is frozen upstream, so everything that touches it lives in
 """
 
 import re
-from functools import partial
+from functools import lru_cache, partial
 from html.parser import HTMLParser
 
 import bleach
@@ -155,6 +155,9 @@ def link_targets(html: str) -> list[str]:
     return _Reading(html).links
 
 
+# A post is judged on the HTML readers will see (blocked words, links, watched words) and
+# stored as it: the same body is rendered three times in one request, and once is enough.
+@lru_cache(maxsize=32)
 def render_comment(body: str) -> str:
     """Markdown source of a comment -> the sanitized HTML we store and publish."""
     return sanitize_html(_comment_markdown.render(body))

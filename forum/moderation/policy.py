@@ -78,14 +78,18 @@ def hold_reasons(*, author, essay, body: str, editing: Comment | None = None) ->
     from forum.discussion.markup import link_targets, render_comment, visible_text
 
     watched = WordRule.objects.filter(kind=WordRule.Kind.WATCHED).values_list("word", flat=True)
+    first_comments_reviewed = settings.MODERATION_FIRST_COMMENTS_REVIEWED
+    # Only whether the author has reached the first few counts, not how far past them.
     published = Comment.objects.filter(author=author, status=Comment.Status.PUBLISHED)
     html = render_comment(body)
     links = link_targets(html)
     return rules.hold_reasons(
         text="\n".join([visible_text(html), *links]),
         link_count=len(links),
-        author_published_count=published.count(),
-        first_comments_reviewed=settings.MODERATION_FIRST_COMMENTS_REVIEWED,
+        author_published_count=(
+            published[:first_comments_reviewed].count() if first_comments_reviewed else 0
+        ),
+        first_comments_reviewed=first_comments_reviewed,
         author_premoderated=active_restriction(author, Restriction.Kind.PREMODERATION) is not None,
         essay_premoderated=essay.premoderated,
         link_limit=settings.MODERATION_LINK_LIMIT,
