@@ -339,6 +339,8 @@ REANCHOR_WEIGHTS = (0.7, 0.2, 0.1)  # text, neighbours, position
 # Above this many paragraphs (before or after), a revision is published by the task worker:
 # matching and applying a book's worth of paragraphs must not race the web server's timeout.
 PUBLISH_IN_WORKER_ABOVE = 300
+# How often an open discussion asks whether others have written (static/js/discussion.js).
+LIVE_THREADS_POLL_SECONDS = 20
 
 # Commenting. Rate limits are (how many, per how many seconds), all of which apply.
 COMMENT_MAX_LENGTH = 10_000

@@ -27,6 +27,7 @@ suspended reader, staff and the superuser on the non-key variants.
 """
 
 import copy
+import dataclasses
 import logging
 import re
 import traceback
@@ -609,6 +610,25 @@ def recipient_only(c: Cell) -> frozenset:
     return REDIRECT if c.has(c.variant.owner if c.role == "author" else c.role) else NOT_FOUND
 
 
+def live_variants(variants: list[Variant]) -> list[Variant]:
+    """Each variant asked first (no query) and later (`?since=0`), and one bad question."""
+    asked = [
+        dataclasses.replace(v, label=v.label + tag, query=query)
+        for v in variants
+        for tag, query in (("", ""), ("+since", "?since=0"))
+    ]
+    bad = dataclasses.replace(variants[0], label="bad-since", query="?since=soon")
+    return [*asked, dataclasses.replace(bad, facts=bad.facts | {"bad"})]
+
+
+def live_question(c: Cell) -> frozenset:
+    """Whether others have written: a count (200) or nothing new (204) where the discussion
+    is live; a question that is not a time is a 400."""
+    if c.has("bad"):
+        return BAD
+    return frozenset({"200", "204"}) if c.has("live") else NOT_FOUND
+
+
 def claim_refused(c: Cell) -> frozenset:
     """Claiming a comment: the world's comments were written here, not imported, so every
     member is refused (403); a comment on an unpublished essay, or none, is not found."""
@@ -735,6 +755,14 @@ TABLE: dict[str, Url] = {
         comment_variants,
         get=lambda c: OK if c.state in ON_PUBLISHED_ESSAY - {"pending"} else NOT_FOUND,
         keys=("hidden", "orphaned"),
+    ),
+    "discussion:essay_new_comments": Url(
+        lambda w: live_variants(essay_variants(w)), get=live_question, keys=("open", "open+since")
+    ),
+    "discussion:paragraph_new_comments": Url(
+        lambda w: live_variants(paragraph_variants(w)),
+        get=live_question,
+        keys=("alpha", "alpha+since"),
     ),
     "discussion:member_feed": Url(
         profile_variants, get=only("shown", everyone(OK)), keys=("newbie",)

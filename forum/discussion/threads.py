@@ -322,3 +322,24 @@ def revision_outcomes(*, essay: Essay, live: list[Paragraph], plan, viewer=None)
         else:
             outcome["stay"].append(root)
     return outcome
+
+
+def new_comments_count(*, essay: Essay, paragraph: Paragraph | None, viewer, since) -> int:
+    """How many comments by others in a paragraph's (or the whole essay's) discussion,
+    written after `since`, this viewer may read: for a reader, published ones; for a
+    moderator also those awaiting review or hidden after reports (their threads show them,
+    and they are what a moderator looks for), never removed or deleted ones (nothing new to
+    read there). A reader's own comments are never new to them. One query (and the
+    moderator check), whatever the number."""
+    moderator_view = viewer is not None and policy().is_moderator(viewer)
+    shown = Comment.objects.shown_in_threads(viewer, moderator=moderator_view)
+    region = shown.on_whole_essay(essay) if paragraph is None else shown.on_paragraph(paragraph)
+    readable = (
+        [Comment.Status.PUBLISHED, Comment.Status.PENDING, Comment.Status.HIDDEN]
+        if moderator_view
+        else [Comment.Status.PUBLISHED]
+    )
+    new = region.filter(created__gt=since, status__in=readable)
+    if viewer is not None and viewer.is_authenticated:
+        new = new.exclude(author=viewer)
+    return new.count()

@@ -14,6 +14,9 @@ urlpatterns = [
         name="essay_annotations",
     ),
     path("essays/<slug:slug>/comment/", views.essay_comment, name="essay_comment"),
+    # Whether others have written in an open discussion since it was shown (polled by
+    # discussion.js).
+    path("essays/<slug:slug>/new/", views.new_comments, name="essay_new_comments"),
     path("essays/<slug:slug>/r/<int:number>/", views.revision_detail, name="revision_detail"),
     path("essays/<slug:slug>/publish/", views.essay_publish, name="essay_publish"),
     path(
@@ -33,6 +36,11 @@ urlpatterns = [
         name="paragraph_thread",
     ),
     path("essays/<slug:slug>/p/<str:key>/feed/", feeds.paragraph_feed, name="paragraph_feed"),
+    path(
+        "essays/<slug:slug>/p/<str:key>/new/",
+        views.new_comments,
+        name="paragraph_new_comments",
+    ),
     path(
         "essays/<slug:slug>/p/<str:key>/comment/",
         views.paragraph_comment,

@@ -3,14 +3,21 @@ form; with htmx (the HX-Request header) the same URLs answer with page fragments
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.crypto import salted_hmac
+from django.utils.http import quote_etag
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_POST, require_safe
 
@@ -23,7 +30,7 @@ from essays.services import (
     preview_revision,
     revision_publish,
 )
-from essays.states import essay_state
+from essays.states import essay_state, state_key
 from forum.ids import parse_id
 from forum.ratelimits import client_address
 from forum.refusals import Refused
@@ -42,6 +49,7 @@ from .threads import (
     ThreadPage,
     comment_counts_by_paragraph,
     essays_with_comment_counts,
+    new_comments_count,
     orphaned_threads,
     page_number_of,
     published_count,
@@ -791,3 +799,95 @@ def essay_annotations(request, slug):
         content_type=annotations.CONTENT_TYPE,
         json_dumps_params={"ensure_ascii": False, "indent": 2},
     )
+
+
+# Live threads: an open discussion asks whether others have written in it since it was
+# shown (static/js/discussion.js polls; readers without JavaScript see nothing of it).
+#
+# A page must read the same each time it is served (pages.py), so a discussion carries no
+# clock: its first question has no `since`, and the answer (X-Live-Since) names the moment
+# the next questions count from, in microseconds since the epoch.
+
+# The largest moment asked about is in the year 9999.
+_LAST_MOMENT = 253_402_300_799_999_999
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _moment(micros: int | None) -> datetime | None:
+    if micros is None or micros > _LAST_MOMENT:
+        return None
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def _discussable_keys(slug: str, version: int) -> frozenset[str]:
+    """The keys of the paragraphs of a published essay that have a discussion, kept in the
+    cache for each discussion_version (a revision moves it): one query per version, shared
+    by every reader's polls."""
+    key = f"live-keys:{pages.RELEASE}:{slug}"
+    made_at, keys = cache.get(key, (None, None))
+    if made_at != version:
+        keys = frozenset(
+            Paragraph.objects.live()
+            .commentable()
+            .filter(essay__in=Essay.objects.published().filter(slug=slug))
+            .values_list("key", flat=True)
+        )
+        cache.set(key, (version, keys), pages.PAGE_SECONDS)
+    return keys
+
+
+def _live_etag(request, *, slug: str, key: str | None, since: int, version: int) -> str:
+    """Names an answer as this browser got it: the essay's discussion_version, the moment
+    asked about, and whose answer it is. The session cookie stands for the viewer, so that
+    no session or user is loaded to compare: a 304 asks nothing of the database. (A member
+    made or unmade a moderator keeps the count they had until the discussion next changes:
+    a number, never a text.)"""
+    viewer = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+    named = ":".join([pages.RELEASE, slug, key or "", str(since), str(version), viewer])
+    return quote_etag(salted_hmac("live-threads", named).hexdigest()[:32])
+
+
+@require_safe
+def new_comments(request, slug, key=None):
+    """Whether others have written in a paragraph's (or the whole essay's) discussion.
+
+    Without `since`: an empty 204 whose X-Live-Since header names the moment to ask from.
+    With `since=<moment>`: "N new comments: Show" for the comments others wrote since then
+    that this viewer may read, or an empty 204; a client sending back the ETag it was given
+    is answered 304 while nothing has changed. Both answer from the essay's cached state,
+    without a database query. X-Poll-Interval says how many seconds to wait before asking
+    again."""
+    since_text = request.GET.get("since")
+    micros = parse_id(since_text)
+    since = _moment(micros)
+    if since_text is not None and since is None:
+        raise Refused(_("Ask with since=<microseconds since 1970>, or without it to begin."))
+    version = essay_state(slug, known=cache.get(state_key(slug)))
+    if version is None or (key is not None and key not in _discussable_keys(slug, version)):
+        raise Http404("No such discussion.")
+    if since is None:
+        # A comment written between the rendering and this first question (the time a page
+        # takes to load) is not announced; as ever, a reload shows it.
+        response = HttpResponse(status=204)
+        response["X-Live-Since"] = str((timezone.now() - _EPOCH) // timedelta(microseconds=1))
+    else:
+        etag = _live_etag(request, slug=slug, key=key, since=micros, version=version)
+        response = get_conditional_response(request, etag=etag)
+        if response is None:
+            essay = _published_essay(slug)
+            paragraph = _discussable_paragraph(essay, key) if key is not None else None
+            count = new_comments_count(
+                essay=essay, paragraph=paragraph, viewer=request.user, since=since
+            )
+            response = HttpResponse(
+                render_to_string("discussion/_new_comments.html", {"count": count})
+                if count
+                else "",
+                status=200 if count else 204,
+            )
+        response["ETag"] = etag
+    # Private (it counts what this viewer may read), and never used without asking.
+    patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ["Cookie"])
+    response["X-Poll-Interval"] = str(settings.LIVE_THREADS_POLL_SECONDS)
+    return response

@@ -185,6 +185,154 @@
     highlightQuotes(panel);
   });
 
+  // --- Live threads: an open discussion says when others have written in it. ---
+
+  // Each open discussion (a panel, a paragraph's page, the essay's own) asks its
+  // data-live-url at once for the moment to count from (X-Live-Since), then whether others
+  // have written since, as often as the server says (X-Poll-Interval), only while it is on
+  // the page and the tab is seen. It sends back the ETag it was given: nothing changed
+  // costs the server a 304 and no database query. fetch, not htmx polling: htmx sends no
+  // If-None-Match of its own, and the status line must change only when the answer does
+  // (a screen reader reads it out each time it changes).
+  var DEFAULT_POLL_SECONDS = 20;
+  var watched = new Map();
+
+  function watch(region) {
+    if (watched.has(region)) return;
+    // The status line exists before anything is said in it, so that it is announced.
+    var status = document.createElement("p");
+    status.className = "live-notice";
+    status.setAttribute("role", "status");
+    var heading = region.querySelector(":scope > h2");
+    if (heading) heading.after(status);
+    else region.prepend(status);
+    watched.set(region, {
+      status: status,
+      since: null, // the moment to count from, once the server has named it
+      etag: null,
+      said: "",
+      seconds: DEFAULT_POLL_SECONDS,
+    });
+    poll(region);
+  }
+
+  function poll(region) {
+    var state = watched.get(region);
+    if (!state || state.busy) return;
+    window.clearTimeout(state.timer);
+    state.timer = null;
+    if (!region.isConnected) {
+      watched.delete(region); // closed, or replaced: its successor is watched on its own
+      return;
+    }
+    // Asked again when seen; but the moment to count from is asked at once, even in a tab
+    // opened in the background, so that nothing written meanwhile is missed.
+    if (document.visibilityState === "hidden" && state.since) return;
+    state.busy = true;
+    var headers = state.etag ? { "If-None-Match": state.etag } : {};
+    var url = region.getAttribute("data-live-url");
+    if (state.since) url += "?since=" + encodeURIComponent(state.since);
+    fetch(url, { headers: headers, cache: "no-store" })
+      .then(function (response) {
+        var seconds = Number(response.headers.get("X-Poll-Interval"));
+        if (seconds >= 1) state.seconds = seconds;
+        var since = response.headers.get("X-Live-Since");
+        if (since && response.ok) {
+          state.since = since;
+          return null;
+        }
+        if (response.status === 304 || !response.ok) return null; // the same, or ask later
+        state.etag = response.headers.get("ETag");
+        return response.status === 204 ? "" : response.text();
+      })
+      .then(function (html) {
+        if (html === null || html === state.said) return;
+        state.said = html;
+        state.status.innerHTML = html;
+      })
+      .catch(function () {}) // offline for a moment: ask again later
+      .then(function () {
+        state.busy = false;
+        if (region.isConnected && document.visibilityState !== "hidden") {
+          state.timer = window.setTimeout(function () { poll(region); }, state.seconds * 1000);
+        } else if (!region.isConnected) {
+          watched.delete(region);
+        }
+      });
+  }
+
+  function watchAll() {
+    document.querySelectorAll("[data-live-url]").forEach(watch);
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    watched.forEach(function (state, region) {
+      if (document.visibilityState === "hidden") {
+        window.clearTimeout(state.timer);
+        state.timer = null;
+      } else {
+        poll(region);
+      }
+    });
+  });
+
+  document.addEventListener("htmx:afterSettle", watchAll);
+  watchAll(); // this script is deferred: the page is parsed
+
+  // "Show": the discussion again, in the reader's order, with what they were writing kept
+  // as it was (the discussion's form, an open reply form), and the focus on the first new
+  // comment. The region is replaced by hand, not by an htmx swap, to carry those forms over.
+  function keepWriting(old, fresh) {
+    var form = old.querySelector(":scope > form.comment-form");
+    var freshForm = fresh.querySelector(":scope > form.comment-form");
+    if (form && freshForm) freshForm.replaceWith(form);
+    old.querySelectorAll(".reply-slot").forEach(function (slot) {
+      var freshSlot = slot.childElementCount > 0 && fresh.querySelector("#" + CSS.escape(slot.id));
+      if (freshSlot) freshSlot.replaceWith(slot);
+    });
+  }
+
+  function showNew(region, button) {
+    button.disabled = true;
+    // A panel comes from its htmx-only address; a page's discussion from the page itself.
+    var headers = region.closest(".thread-panel") ? { "HX-Request": "true" } : {};
+    fetch(region.getAttribute("data-live-reload"), { headers: headers })
+      .then(function (response) {
+        if (!response.ok) throw new Error("status " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        var parsed = new DOMParser().parseFromString(html, "text/html");
+        var found = parsed.getElementById(region.id);
+        if (!found) throw new Error("no discussion in the answer");
+        var fresh = document.adoptNode(found);
+        var shown = new Set();
+        region.querySelectorAll("li.comment[id]").forEach(function (li) { shown.add(li.id); });
+        keepWriting(region, fresh);
+        fresh.querySelectorAll("[autofocus]").forEach(function (el) { el.removeAttribute("autofocus"); });
+        region.replaceWith(fresh);
+        if (window.htmx) window.htmx.process(fresh);
+        var panel = fresh.closest(".thread-panel");
+        if (panel) highlightQuotes(panel);
+        var first = Array.prototype.find.call(fresh.querySelectorAll("li.comment[id]"), function (li) {
+          return !shown.has(li.id);
+        });
+        var target = first ? first.querySelector(".comment-card") : fresh.querySelector("h2");
+        if (target) {
+          if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+          target.focus();
+        }
+        watch(fresh);
+      })
+      .catch(function () { button.disabled = false; }); // try again with the same button
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-live-show]");
+    var region = button && button.closest("[data-live-url]");
+    if (region) showNew(region, button);
+  });
+
   // --- A brief outage: the server answers 503 with a message, which htmx does not swap. ---
 
   // Show it where a form shows its refusals, leaving the form and the reader's text as they
