@@ -218,7 +218,7 @@
 
   function poll(region) {
     var state = watched.get(region);
-    if (!state || state.busy) return;
+    if (!state || state.busy || state.gone) return;
     window.clearTimeout(state.timer);
     state.timer = null;
     if (!region.isConnected) {
@@ -241,6 +241,10 @@
           state.since = since;
           return null;
         }
+        if (response.status === 404 || response.status === 410) {
+          state.gone = true; // the discussion is no more (a revision, an unpublished essay)
+          return null;
+        }
         if (response.status === 304 || !response.ok) return null; // the same, or ask later
         state.etag = response.headers.get("ETag");
         return response.status === 204 ? "" : response.text();
@@ -253,7 +257,9 @@
       .catch(function () {}) // offline for a moment: ask again later
       .then(function () {
         state.busy = false;
-        if (region.isConnected && document.visibilityState !== "hidden") {
+        if (state.gone) {
+          // Kept in `watched`, asking nothing: watchAll must not start it again.
+        } else if (region.isConnected && document.visibilityState !== "hidden") {
           state.timer = window.setTimeout(function () { poll(region); }, state.seconds * 1000);
         } else if (!region.isConnected) {
           watched.delete(region);

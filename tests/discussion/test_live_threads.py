@@ -332,3 +332,18 @@ def test_a_closed_essay_or_a_later_page_of_threads_is_not_watched(essay, paragra
     cache.clear()
     for url in (essay.get_absolute_url(), paragraphs["opening"].get_absolute_url()):
         assert "data-live-url" not in Client().get(url).content.decode()
+
+
+def test_a_discussion_longer_than_its_first_page_does_not_poll(essay, paragraphs, other_user):
+    """Its newest threads are on a later page, which "Show" (page one, reloaded) would not
+    show: a reader would be told of comments and shown none."""
+    from forum.discussion.threads import THREADS_PER_PAGE
+
+    opening = paragraphs["opening"]
+    url, region = opening.get_absolute_url(), f"discussion-{opening.key}"
+    live_urls(Client(), url, region)  # polls while the discussion fits its page
+    for n in range(THREADS_PER_PAGE + 1):
+        add_comment(essay, paragraph=opening, body=f"Thread {n}.", author=other_user)
+    page = Client().get(url).content.decode()
+    section = re.search(rf'<section class="discussion" id="{region}"[^>]*>', page).group(0)
+    assert "data-live-url" not in section
