@@ -98,7 +98,9 @@ class CommentFeed(Feed):
         return response
 
     def state(self, obj) -> str:
-        raise NotImplementedError
+        """What this feed's content depends on (its ETag): each kind of feed names it, from
+        the discussion_version of the essays it draws on."""
+        raise NotImplementedError(f"{type(self).__name__} must say what its content depends on.")
 
     def item_title(self, comment):
         names = {"author": comment.author_display, "essay": comment.essay.title}
