@@ -91,9 +91,14 @@ def _etag(request, slug: str, version: int, variant) -> str | None:
     return f'W/"{hashlib.sha256(named.encode()).hexdigest()[:20]}"'
 
 
-def _answer(request, html: str, etag: str | None) -> HttpResponse:
-    token_field = CSRF_FIELD.replace(CSRF_PLACEHOLDER, get_token(request))
-    response = HttpResponse(html.replace(CSRF_FIELD, token_field))
+# The placeholder's field as the bytes of a kept page hold it.
+CSRF_FIELD_BYTES = CSRF_FIELD.encode()
+
+
+def _answer(request, page: list[bytes], etag: str | None) -> HttpResponse:
+    """The kept page (see _keep) joined by this visitor's token field."""
+    token_field = CSRF_FIELD_BYTES.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+    response = HttpResponse(token_field.join(page))
     if etag:
         response["ETag"] = etag
     # Each copy holds its visitor's token: for their browser only, checked every time.
@@ -123,39 +128,44 @@ def everyones_page_cached(request, *, slug: str, variant: tuple[str, ...]):
     etag = _etag(request, slug, version, variant)
     if etag and request.headers.get("If-None-Match") == etag:
         return _not_modified(etag)
-    html = _kept_page(key, name) if made_at == version else None
-    return _answer(request, html, etag) if html is not None else None
+    page = _kept_page(key, name) if made_at == version else None
+    return _answer(request, page, etag) if page is not None else None
 
 
 # A page is kept in two parts: under its key, the version it was made at and a name of its
-# own; under that name, its HTML. The process that serves a page keeps the HTML too (the
-# last KEPT_PAGES of them), so that a page served again is not fetched from the shared cache
-# each time: a page of threads is a few hundred kilobytes, its key a few bytes.
+# own; under that name, its HTML. The process that serves a page keeps it too (the last
+# KEPT_PAGES of them, encoded as they are sent), so that a page served again is not fetched
+# from the shared cache each time: a page of threads is a few hundred kilobytes, its key a
+# few bytes.
 KEPT_PAGES = 16
-_kept: OrderedDict[str, str] = OrderedDict()
+_kept: OrderedDict[str, list[bytes]] = OrderedDict()
 
 
-def _kept_page(key: str, name: str) -> str | None:
-    html = _kept.get(name)
-    if html is None:
+def _kept_page(key: str, name: str) -> list[bytes] | None:
+    page = _kept.get(name)
+    if page is None:
         html = cache.get(f"{key}:{name}")
         if html is None:
             return None
-        _keep(name, html)
-    return html
+        page = _keep(name, html)
+    return page
 
 
-def _keep(name: str, html: str) -> None:
-    _kept[name] = html
+def _keep(name: str, html: str) -> list[bytes]:
+    """Keeps the page encoded, cut where each visitor's CSRF token goes: encoding some
+    hundred kilobytes again for each visitor, or searching them for the placeholder, would
+    cost a quarter of the request."""
+    page = _kept[name] = html.encode().split(CSRF_FIELD_BYTES)
     _kept.move_to_end(name)
     while len(_kept) > KEPT_PAGES:
         _kept.popitem(last=False)
+    return page
 
 
-def _store_page(key: str, version: int, html: str) -> None:
+def _store_page(key: str, version: int, html: str) -> list[bytes]:
     name = secrets.token_hex(8)
     cache.set_many({key: (version, name), f"{key}:{name}": html}, PAGE_SECONDS)
-    _keep(name, html)
+    return _keep(name, html)
 
 
 def everyones_page(request, *, essay, variant: tuple[str, ...], template: str, context):
@@ -169,12 +179,12 @@ def everyones_page(request, *, essay, variant: tuple[str, ...], template: str, c
     if values["page"].number > 1 and not values["thread"]:
         # A page past the end is not kept: asking for ten thousand of them must not fill
         # the cache.
-        return _answer(request, html, etag)
-    _store_page(page_key(essay.slug, *variant), version, html)
+        return _answer(request, html.encode().split(CSRF_FIELD_BYTES), etag)
+    page = _store_page(page_key(essay.slug, *variant), version, html)
     # Only a version still current becomes the essay's known state: a writer may have
     # moved on while this page was rendered.
     essay_state_remember(essay.slug, version)
-    return _answer(request, html, etag)
+    return _answer(request, page, etag)
 
 
 def cached_fragment(essay, name: str, template: str, context) -> str:
