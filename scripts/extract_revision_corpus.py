@@ -104,10 +104,11 @@ def show(args: argparse.Namespace) -> None:
             print(f"  OLD {i} [{old[i][0]}] {' '.join(old[i][1].split())[:400]}")
         for j in news:
             print(f"      NEW {j} [{new[j][0]}] {' '.join(new[j][1].split())[:400]}")
-    moved = [(i, j) for i, j in anchors if j < max([0, *[jj for ii, jj in anchors if ii < i]])]
+    # Where unchanged paragraphs changed order, the gaps above overlap: read both versions.
+    moved = [(i, j) for i, j in anchors if j < max([-1, *[jj for ii, jj in anchors if ii < i]])]
     print(f"\n{len(old)} old blocks, {len(new)} new, {len(kept)} unchanged, {to_label} to label")
     if moved:
-        print("unchanged but out of order (moved):", moved)
+        print("unchanged, after a paragraph that now follows them (old, new):", moved)
 
 
 def label(args: argparse.Namespace) -> None:
