@@ -2,8 +2,8 @@
 found again, approximately, after a revision edited the paragraph.
 
 Re-finding follows the annotation tools (Hypothesis's match-quote, over the bit-parallel
-approximate search of approx-string-match): the exact occurrences of the passage if there
-are any, else the places where it occurs with the fewest edits; each scored by how close
+approximate search of approx-string-match): an exact occurrence of the passage in its context
+if there is one, else the places where it occurs with the fewest edits; each scored by how close
 the passage is (QUOTE_WEIGHT), how well the text before and after it matches the context
 remembered (CONTEXT_WEIGHT each), and how near it is to where it was (POSITION_WEIGHT, a
 tie-breaker). Unlike an annotation tool we would rather lose a passage than point at other
@@ -81,33 +81,44 @@ def find_passage(
 ) -> Found | None:
     """Where the passage `quote` is in `text` now, told apart from other occurrences by the
     context it had (`prefix`, `suffix`) and by where it was (`hint`, a character offset):
-    exactly when it still occurs, else approximately. None when nothing close remains."""
+    exactly when it still occurs in its context, else approximately (an exact occurrence
+    elsewhere, with other words around it, competes with the edited one that kept them).
+    None when nothing close remains."""
     if not quote or not text:
         return None
-    candidates = []
+    exact = []
     start = text.find(quote)
     while start != -1:
-        candidates.append((start, start + len(quote), 0))
+        exact.append((start, start + len(quote), 0))
         start = text.find(quote, start + 1)
-    exact = bool(candidates)
-    if not exact:
-        max_errors = int(len(quote) * (1 - QUOTE_MIN_SIMILARITY))
-        candidates = _approximate_matches(text, quote, max_errors)
+    best = _best_match(text, quote, prefix, suffix, hint, exact)
+    if best is not None and best[1] >= CONTEXT_MIN_SIMILARITY:
+        return best[0]
+    max_errors = int(len(quote) * (1 - QUOTE_MIN_SIMILARITY))
+    approximate = _approximate_matches(text, quote, max_errors) if max_errors else []
+    best = _best_match(text, quote, prefix, suffix, hint, exact + approximate) or best
+    return None if best is None else best[0]
+
+
+def _best_match(text, quote, prefix, suffix, hint, candidates) -> tuple[Found, float] | None:
+    """The best scored of the candidates (start, end, edits), with how well the better side
+    of its context matches; a short approximate one whose context matches neither side is
+    not one."""
     best = None
     for start, end, errors in candidates:
-        quote_score = 1 - errors / len(quote)
         before = _context_similarity(text[max(0, start - len(prefix)) : start], prefix)
         after = _context_similarity(text[end : end + len(suffix)], suffix)
-        if not exact and len(quote) < SELF_EVIDENT and max(before, after) < CONTEXT_MIN_SIMILARITY:
+        context = max(before, after)
+        if errors and len(quote) < SELF_EVIDENT and context < CONTEXT_MIN_SIMILARITY:
             continue
         position = 1.0 if hint is None else 1 - abs(start - hint) / len(text)
         score = (
-            QUOTE_WEIGHT * quote_score
+            QUOTE_WEIGHT * (1 - errors / len(quote))
             + CONTEXT_WEIGHT * (before + after)
             + POSITION_WEIGHT * position
         ) / (QUOTE_WEIGHT + 2 * CONTEXT_WEIGHT + POSITION_WEIGHT)
-        if best is None or score > best.score:
-            best = Found(start, end, exact, score)
+        if best is None or score > best[0].score:
+            best = (Found(start, end, not errors, score), context)
     return best
 
 

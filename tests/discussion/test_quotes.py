@@ -98,6 +98,17 @@ def test_a_repeated_passage_edited_is_told_apart_by_its_context():
     assert not found.exact and found.start == second
 
 
+def test_the_same_words_elsewhere_do_not_win_over_the_passage_edited_in_its_place():
+    text = "In 1921 the tsarist officers fled abroad. By 1937 the regime purged its own officers."
+    passage = "purged its own officers"
+    prefix, suffix = context(text, passage)
+    edited = text.replace("purged its own", "purged its very own").replace(
+        "the tsarist officers", "the tsarist officers, purged its own officers,"
+    )
+    found = find_passage(edited, passage, prefix, suffix, hint=text.index(passage))
+    assert not found.exact and edited[found.start : found.end] == "purged its very own officers"
+
+
 def test_a_repeated_passage_without_telling_context_is_the_one_nearest_where_it_was():
     text = "Yes. No. Yes. No. Yes."
     for hint, nearest in ((1, 0), (10, 9), (16, 18)):
