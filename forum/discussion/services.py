@@ -317,21 +317,25 @@ def comments_reanchor(
         quote_lost = comment.quote_lost
         if comment.quote and not paragraph.is_live:
             quote_lost = True
-        elif comment.quote and (there != here or there in changed):
-            if _passage_refound(comment, paragraph.text):
-                comment.paragraph_id, comment.anchor_status = there, status
-                refound.append(comment)
-                continue
-            quote_lost = comment.quote_lost
+        elif (
+            comment.quote
+            and (there != here or there in changed)
+            and _passage_refound(comment, paragraph.text)
+        ):
+            comment.paragraph_id, comment.anchor_status = there, status
+            refound.append(comment)
+            continue
         if (there, status, quote_lost) != (here, comment.anchor_status, comment.quote_lost):
-            outcomes[(there, status, quote_lost)].append(comment.pk)
+            # Grouped by paragraph only for the few threads that change paragraph.
+            outcomes[(there if there != here else None, status, quote_lost)].append(comment.pk)
     # The revision has moved the essay's discussion_version already: the plain manager's
     # update, not the one that moves it again for every statement.
     for (there, status, quote_lost), ids in outcomes.items():
+        values = {"anchor_status": status, "quote_lost": quote_lost}
+        if there is not None:
+            values["paragraph_id"] = there
         for start in range(0, len(ids), IDS_PER_QUERY):
-            Comment._base_manager.filter(pk__in=ids[start : start + IDS_PER_QUERY]).update(
-                paragraph_id=there, anchor_status=status, quote_lost=quote_lost
-            )
+            Comment._base_manager.filter(pk__in=ids[start : start + IDS_PER_QUERY]).update(**values)
     Comment._base_manager.bulk_update(refound, REFOUND_FIELDS, batch_size=PASSAGES_PER_QUERY)
     return sum(len(ids) for ids in outcomes.values()) + len(refound)
 
