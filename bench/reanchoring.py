@@ -12,7 +12,8 @@ added or cut; and a few paragraphs are inserted, deleted, or moved far away.
 For each case it prints the median time of a few plans (and of CPU time, which a busy machine
 inflates less) and how the plan compares with what the generator knows: paragraphs continued
 by the right old one, orphaned although they had a predecessor, and attached to the wrong one
-(another copy of a repeated paragraph counts as wrong): the error that matters most.
+(another copy of a repeated paragraph counts as wrong): the error that matters most. The
+generator joins and parts no paragraphs, so every merge or split found is wrong too.
 """
 
 import argparse
@@ -144,7 +145,8 @@ def main():
             f"median {statistics.median(times):.2f} s "
             f"({statistics.median(cpu_times):.2f} s of CPU) over {len(times)}; "
             f"{right} continued rightly, {orphaned} orphaned, {wrong} attached wrongly "
-            f"(of {len(news)} new blocks, {truth.count(None)} truly new)"
+            f"(of {len(news)} new blocks, {truth.count(None)} truly new); "
+            f"{len(plan.merged_into)} merged and {len(plan.split)} split wrongly"
         )
 
 

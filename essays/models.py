@@ -150,7 +150,10 @@ class EssayRevision(models.Model):
     attribution = models.CharField(max_length=200, blank=True)
     source = models.TextField()
     created = models.DateTimeField(default=timezone.now)
-    # Keys of the paragraphs added, changed, moved and removed by this revision.
+    # Keys of the paragraphs "added", "changed", "moved" and "removed" by this revision;
+    # "merged": [{"into": key, "from": [keys]}], paragraphs removed as they joined another
+    # (among "removed" too; their discussion followed); "split": [{"from": key, "into":
+    # [keys]}], a paragraph whose text went to several (its own key among them, if it went on).
     summary = models.JSONField(default=dict, blank=True)
 
     class Meta:

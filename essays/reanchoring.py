@@ -42,6 +42,19 @@ then compare texts only where the alignment leaves room for them:
    neighbours. One moved further is orphaned, honestly, rather than searched for everywhere
    (an exact move is found at any distance, in step 2).
 
+7. Merges and splits, for what is still left: text does not only move, it joins and parts.
+   A new paragraph still unmatched whose words mostly come, in runs of RUN words or more, from
+   an old paragraph at about its place (its gap's neighbours, or within NEAR in the gap) is
+   part of that old paragraph, split off; an old paragraph still unmatched whose words mostly
+   went, in such runs, into a new one at about its place was merged into it. Runs, not
+   words: unrelated paragraphs share words, even in order, but not most of them three in a
+   row. Only text not already explained counts (what the paragraph's own successor took, or
+   another merged paragraph), so a copy or a quotation is not a merge. A split paragraph's
+   key goes to the part that took most of its text; a paragraph merged into another
+   retires (one key per paragraph), and its discussion follows (Plan.merged). Prose may
+   change kind here (PROSE_KINDS: paragraphs becoming a list), keys never do: paragraphs
+   made into a list retire, their discussion follows to the list.
+
 Words are compared ignoring case and punctuation ("Ownership" and "What is Ownership?" share
 a word). A matched paragraph "moved" when its order relative to the other matched paragraphs
 changed: the matched old positions, read in new order, are split into a longest increasing
@@ -50,7 +63,8 @@ moves nothing.
 
 The thresholds of steps 4 and 6 are settings: REANCHOR_MIN_TEXT_SIMILARITY,
 REANCHOR_MIN_SCORE and the weights REANCHOR_WEIGHTS (text, context, position). Step 5 takes
-REANCHOR_MIN_TEXT_SIMILARITY or MIN_KEPT_SHARE, step 3 the stricter CLEAR_SIMILARITY.
+REANCHOR_MIN_TEXT_SIMILARITY or MIN_KEPT_SHARE, step 3 the stricter CLEAR_SIMILARITY, step 7
+MIN_CARRIED_SHARE.
 """
 
 import re
@@ -69,6 +83,15 @@ CLEAR_MIN_WORDS = 5  # texts shorter than this are never clearly alike by their 
 # grew or was cut keeps 0.9 and more; distinct paragraphs on one subject keep up to 0.4 (0.5
 # for a dozen words: function words recur in the same order everywhere).
 MIN_KEPT_SHARE = 0.7
+# Step 7: the share of a paragraph's words that must have gone, in runs of RUN words or more,
+# into another (merged) or come from another (split off). Unrelated paragraphs of one essay
+# carry almost none: a run of three shared words is a phrase, not a function word.
+MIN_CARRIED_SHARE = 0.6
+RUN = 3
+NEAR = 3  # unmatched paragraphs either side of its place in a gap that step 7 looks at
+# Kinds whose text may join or part across kinds (paragraphs made into a list, a list
+# written out as prose); headings and footnotes join only their own kind.
+PROSE_KINDS = frozenset({"paragraph", "list", "blockquote"})
 WORD = re.compile(r"\w+")
 
 
@@ -87,16 +110,42 @@ class New:
 
 @dataclass
 class Plan:
+    """What a revision does to each paragraph. Every old paragraph (by index) is exactly one
+    of: continued by a new block (its key goes on: `sources`), merged into a new block (its
+    key retires, its discussion follows: `merged`), or retired with no successor (its
+    discussion is orphaned: `retired`). A paragraph continued or merged may also have been
+    split (`split`): its passages are wherever their text went."""
+
     # For each new block (by index): the index of the old paragraph it continues, or None.
     sources: list[int | None] = field(default_factory=list)
-    retired: list[int] = field(default_factory=list)  # old indices with no successor
+    retired: list[int] = field(default_factory=list)  # old indices with no successor at all
     changed: set[int] = field(default_factory=set)  # new indices whose text changed
     moved: set[int] = field(default_factory=set)  # new indices whose order changed
     scores: dict[int, float] = field(default_factory=dict)  # new index -> fuzzy score
+    # New index -> the old indices (in order) whose text went into that block, besides the
+    # one it continues: two paragraphs joined, paragraphs made into a list. Their keys
+    # retire; their discussion follows to the block.
+    merged: dict[int, list[int]] = field(default_factory=dict)
+    # Old index -> the new indices (in order, two or more) that took its text: one paragraph
+    # made into several. Its key and discussion go where most of its text went (the one
+    # continuing it in `sources`, or that it is merged into); a comment on a passage goes to
+    # the part that holds its passage.
+    split: dict[int, list[int]] = field(default_factory=dict)
 
     @property
     def added(self) -> list[int]:
+        """New blocks that continue no old paragraph (a merge of other kinds is among them)."""
         return [j for j, source in enumerate(self.sources) if source is None]
+
+    @property
+    def merged_into(self) -> dict[int, int]:
+        """Old index -> the new block it was merged into."""
+        return {i: j for j, olds in self.merged.items() for i in olds}
+
+    @property
+    def ending(self) -> list[int]:
+        """Old indices whose paragraphs leave the essay: retired or merged into another."""
+        return sorted([*self.retired, *self.merged_into])
 
 
 def words(text: str) -> list[str]:
@@ -126,15 +175,20 @@ def plan_revision(old: list[Old], new: list[New]) -> Plan:
         if tight and len(olds) == len(news) == 1:
             matching.pair_in_place(olds[0], news[0])
     matching.pair_moved_nearby()
+    split = matching.pair_splits()
+    merged = matching.pair_merges()
 
     sources = matching.sources
     changed = {j for j, i in enumerate(sources) if i is not None and old[i].text != new[j].text}
+    followed = {i for olds in merged.values() for i in olds}
     return Plan(
         sources=sources,
-        retired=[i for i, j in enumerate(matching.targets) if j is None],
+        retired=[i for i, j in enumerate(matching.targets) if j is None and i not in followed],
         changed=changed,
         moved=_moved(sources),
         scores={j: round(matching.score(sources[j], j), 3) for j in sorted(changed)},
+        merged=merged,
+        split=split,
     )
 
 
@@ -195,6 +249,10 @@ class _Matching:
         self._new_bags: dict[int, Counter] = {}
         self._similarities: dict[tuple[int, int], float] = {}
         self._upper_bounds: dict[tuple[int, int], float] = {}
+        self._carried: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+        # Old index -> the new block its discussion follows although its key retires: a
+        # paragraph split into parts of which the largest is of another kind (step 7).
+        self.followers: dict[int, int] = {}
         self.min_text = settings.REANCHOR_MIN_TEXT_SIMILARITY
         self.min_score = settings.REANCHOR_MIN_SCORE
         self.weights = settings.REANCHOR_WEIGHTS
@@ -235,6 +293,16 @@ class _Matching:
         """The unmatched old and new indices between consecutive pairs of the run that kept
         its order, where both sides have some; and whether the gap is tight (one paragraph on
         each side, directly between the two pairs)."""
+        return [
+            (olds, news, i1 - i0 == 2 and j1 - j0 == 2)
+            for (i0, j0), (i1, j1), olds, news in self.stretches()
+            if olds and news
+        ]
+
+    def stretches(self) -> list[tuple[tuple[int, int], tuple[int, int], list[int], list[int]]]:
+        """Each two consecutive pairs of the run that kept its order (the ends of the essays
+        count as (-1, -1) and (len(old), len(new))), with the unmatched old and new indices
+        between them, either side possibly empty."""
         matched = [(i, j) for j, i in enumerate(self.sources) if i is not None]
         run = [matched[p] for p in _increasing_run([i for i, _j in matched])]
         bounds = [(-1, -1), *run, (len(self.old), len(self.new))]
@@ -242,9 +310,154 @@ class _Matching:
         for (i0, j0), (i1, j1) in pairwise(bounds):
             olds = [i for i in range(i0 + 1, i1) if self.targets[i] is None]
             news = [j for j in range(j0 + 1, j1) if self.sources[j] is None]
-            if olds and news:
-                found.append((olds, news, i1 - i0 == 2 and j1 - j0 == 2))
+            found.append(((i0, j0), (i1, j1), olds, news))
         return found
+
+    def pair_splits(self) -> dict[int, list[int]]:
+        """Step 7, splits: each new block still unmatched whose words mostly come, in runs,
+        from an old paragraph at about its place is a part of it. The old paragraph's key
+        goes to the part that took most of its text (when of its kind; else it retires and
+        its discussion follows that part: self.followers). Returns old index -> its parts,
+        for paragraphs whose text went to two blocks or more."""
+        parts: dict[int, list[int]] = {}
+        for (i0, _j0), (i1, _j1), olds, news in self.stretches():
+            for place, j in enumerate(news):
+                if len(self.new_words(j)) < CLEAR_MIN_WORDS:
+                    continue
+                middle = place * len(olds) // len(news)
+                near = olds[max(0, middle - NEAR) : middle + NEAR + 1]
+                best, best_share = None, MIN_CARRIED_SHARE
+                for i in [i for i in (i0, i1) if 0 <= i < len(self.old)] + near:
+                    target = self.targets[i]
+                    if target is not None and self.old[i].text == self.new[target].text:
+                        continue  # nothing of its text went elsewhere
+                    share = self.carried_share(i, j, of_old=False)
+                    if share >= best_share:
+                        best, best_share = i, share
+                if best is not None:
+                    parts.setdefault(best, []).append(j)
+        split = {}
+        for i, candidates in sorted(parts.items()):
+            took = self._took_from(i, candidates)
+            if not took:
+                continue
+            largest = max(took, key=lambda j: (took[j], -j))
+            target = self.targets[i]
+            if largest != target:
+                if target is not None:
+                    self.sources[target], self.targets[i] = None, None
+                if self.new[largest].kind == self.old[i].kind:
+                    self.pair(i, largest)
+                else:
+                    self.followers[i] = largest
+            if len(took) > 1:
+                split[i] = sorted(took)
+        return split
+
+    def _took_from(self, i: int, candidates: list[int]) -> dict[int, int]:
+        """New index -> how many words of old paragraph i it took, in runs: its successor
+        first, then each candidate part, counting only words no block before it took. A
+        candidate with too few such words (a copy of what the successor holds) is left out."""
+        a = self.old_words(i)
+        covered = bytearray(len(a))
+        took = {}
+        target = self.targets[i]
+        if target is not None:
+            spans = [(x, size) for x, _y, size in self.carried(i, target)]
+            took[target] = _fresh(covered, spans)
+            _cover(covered, spans)
+        for j in candidates:
+            spans = [(x, size) for x, _y, size in self.carried(i, j)]
+            fresh = _fresh(covered, spans)
+            if fresh >= MIN_CARRIED_SHARE * len(self.new_words(j)):
+                took[j] = fresh
+                _cover(covered, spans)
+        return took if len(took) > (target is not None) else {}
+
+    def pair_merges(self) -> dict[int, list[int]]:
+        """Step 7, merges: each old paragraph still unmatched whose words mostly went, in
+        runs, into a new block at about its place was merged into it, unless that text is
+        explained already (the block's own predecessor, or another merged paragraph, holds
+        it). An unmatched block takes the key of the merged paragraph of its kind that gave
+        it most; the others retire, their discussion following. Returns new index -> the old
+        indices merged into it, with those that a split left to follow a part of another
+        kind."""
+        candidates: dict[int, list[int]] = {}
+        for (_i0, j0), (_i1, j1), olds, news in self.stretches():
+            for place, i in enumerate(olds):
+                if i in self.followers or len(self.old_words(i)) < CLEAR_MIN_WORDS:
+                    continue
+                middle = place * len(news) // len(olds)
+                near = news[max(0, middle - NEAR) : middle + NEAR + 1]
+                best, best_share = None, MIN_CARRIED_SHARE
+                for j in [j for j in (j0, j1) if 0 <= j < len(self.new)] + near:
+                    source = self.sources[j]
+                    if source is not None and self.old[source].text == self.new[j].text:
+                        continue  # nothing joined it
+                    share = self.carried_share(i, j, of_old=True)
+                    if share >= best_share:
+                        best, best_share = j, share
+                if best is not None:
+                    candidates.setdefault(best, []).append(i)
+        merged: dict[int, list[int]] = {}
+        for j, olds in sorted(candidates.items()):
+            gave = self._gave_to(j, olds)
+            if self.sources[j] is None:
+                same_kind = [i for i in gave if self.old[i].kind == self.new[j].kind]
+                if same_kind:
+                    key_holder = max(same_kind, key=lambda i: (gave[i], -i))
+                    self.pair(key_holder, j)
+                    del gave[key_holder]
+            if gave:
+                merged[j] = sorted(gave)
+        for i, j in self.followers.items():
+            merged[j] = sorted([*merged.get(j, []), i])
+        return merged
+
+    def _gave_to(self, j: int, olds: list[int]) -> dict[int, int]:
+        """Old index -> how many of its words new block j took, in runs, for the old
+        paragraphs that gave most of their words to it: counting only words of j that its
+        predecessor, or an old paragraph before, did not give it."""
+        covered = bytearray(len(self.new_words(j)))
+        source = self.sources[j]
+        if source is not None:
+            _cover(covered, [(y, size) for _x, y, size in self.carried(source, j)])
+        gave = {}
+        for i in olds:
+            spans = [(y, size) for _x, y, size in self.carried(i, j)]
+            fresh = _fresh(covered, spans)
+            if fresh >= MIN_CARRIED_SHARE * len(self.old_words(i)):
+                gave[i] = fresh
+                _cover(covered, spans)
+        return gave
+
+    def carried_share(self, i: int, j: int, *, of_old: bool) -> float:
+        """The share of old paragraph i's words (of_old) or of new block j's words that the
+        two have in common in runs of RUN words or more, in order; 0 for kinds that do not
+        join. Cheap bounds (shared words in any order) rule most pairs out."""
+        old_kind, new_kind = self.old[i].kind, self.new[j].kind
+        if old_kind != new_kind and not {old_kind, new_kind} <= PROSE_KINDS:
+            return 0.0
+        a, b = self.old_words(i), self.new_words(j)
+        if not a or not b:
+            return 0.0
+        whole = len(a) if of_old else len(b)
+        a_bag, b_bag = self.old_bag(i), self.new_bag(j)
+        shared = sum(min(a_bag[word], b_bag[word]) for word in a_bag.keys() & b_bag.keys())
+        if shared < MIN_CARRIED_SHARE * whole:
+            return 0.0
+        return sum(size for _x, _y, size in self.carried(i, j)) / whole
+
+    def carried(self, i: int, j: int) -> list[tuple[int, int, int]]:
+        """The runs of RUN words or more that old paragraph i and new block j have in common,
+        in order: (start in i's words, start in j's words, length)."""
+        known = self._carried.get((i, j))
+        if known is None:
+            blocks = SequenceMatcher(
+                None, self.old_words(i), self.new_words(j), autojunk=False
+            ).get_matching_blocks()
+            known = self._carried[(i, j)] = [tuple(b) for b in blocks if b.size >= RUN]
+        return known
 
     def walk(self, olds: list[int], news: list[int]) -> None:
         """Step 3: pair clear edits in order, looking a little ahead on either side."""
@@ -422,6 +635,16 @@ def _increasing_run(values: list[int]) -> list[int]:
         run.append(position)
         position = previous[position]
     return run[::-1]
+
+
+def _fresh(covered: bytearray, spans: list[tuple[int, int]]) -> int:
+    """How many positions of the spans (start, length) are not covered yet."""
+    return sum(size - sum(covered[start : start + size]) for start, size in spans)
+
+
+def _cover(covered: bytearray, spans: list[tuple[int, int]]) -> None:
+    for start, size in spans:
+        covered[start : start + size] = b"\x01" * size
 
 
 def _moved(sources: list[int | None]) -> set[int]:

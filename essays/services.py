@@ -365,12 +365,14 @@ def _apply_plan(essay: Essay, live: list[Paragraph], blocks: list[Block], plan: 
             changed.add(paragraph)
         if position in plan.moved:
             moved.add(paragraph)
-    to_retire = [live[i] for i in plan.retired]
+    # Merged paragraphs retire too (one key per paragraph); their discussion follows.
+    to_retire = [live[i] for i in plan.ending]
     for paragraph in to_retire:
         paragraph.retired_in = essay.revision
     Paragraph.objects.filter(pk__in=[p.pk for p in to_retire]).update(retired_in=essay.revision)
     _update_paragraphs(to_update)
     Paragraph.objects.bulk_create(to_create, batch_size=PARAGRAPHS_PER_QUERY)
+    by_block = _paragraphs_by_block(essay, live, plan, to_create)
     revision = _record_revision(
         essay,
         summary={
@@ -378,6 +380,14 @@ def _apply_plan(essay: Essay, live: list[Paragraph], blocks: list[Block], plan: 
             "changed": [p.key for p in changed],
             "moved": [p.key for p in moved],
             "removed": [p.key for p in to_retire],
+            "merged": [
+                {"into": by_block[j].key, "from": [live[i].key for i in olds]}
+                for j, olds in sorted(plan.merged.items())
+            ],
+            "split": [
+                {"from": live[i].key, "into": [by_block[j].key for j in parts]}
+                for i, parts in sorted(plan.split.items())
+            ],
         },
     )
     essay_revised.send(
@@ -386,9 +396,26 @@ def _apply_plan(essay: Essay, live: list[Paragraph], blocks: list[Block], plan: 
         revision=revision,
         changed={p.pk for p in changed},
         moved={p.pk for p in moved},
-        retired={p.pk for p in to_retire},
+        retired={live[i].pk for i in plan.retired},
+        followed={live[i].pk: by_block[j].pk for i, j in plan.merged_into.items()},
+        parts={live[i].pk: [by_block[j].pk for j in parts] for i, parts in plan.split.items()},
     )
     return len(live) - len(to_retire), len(to_create), len(to_retire)
+
+
+def _paragraphs_by_block(essay, live, plan, created) -> dict[int, Paragraph]:
+    """The paragraph of each new block that a merge or a split names, with its id."""
+    named = set(plan.merged) | {j for parts in plan.split.values() for j in parts}
+    if not named:
+        return {}
+    created_for = {j: n for n, j in enumerate(plan.added)}  # `created` is in block order
+    by_block = {j: created[created_for[j]] for j in named if plan.sources[j] is None}
+    by_block.update({j: live[plan.sources[j]] for j in named if plan.sources[j] is not None})
+    if any(p.pk is None for p in by_block.values()):  # a database that returns no ids
+        ids = dict(essay.paragraphs.live().values_list("key", "pk"))
+        for paragraph in by_block.values():
+            paragraph.pk = paragraph.pk or ids[paragraph.key]
+    return by_block
 
 
 def _update_paragraphs(paragraphs: list[Paragraph]) -> None:

@@ -34,9 +34,10 @@ JSON object:
   depth, author (an email; null for imported responses and former members), author_name,
   imported, source_id and imported_email (where an imported comment came from), body,
   body_html, status, removal_reason, anchor_text, anchor_revision, anchor_status, quote,
-  quote_prefix, quote_suffix, quote_lost, locked_at, created, edited_at, and
-  `earlier_versions` (the edit history, oldest first): body, body_html, written_at,
-  replaced_at.
+  quote_prefix, quote_suffix, quote_lost, quote_now, quote_start, locked_at, created,
+  edited_at, and `earlier_versions` (the edit history, oldest first): body, body_html,
+  written_at, replaced_at. quote_now and quote_start (where a revision's edit left the
+  passage) came after the first files: a comment without them has none ("" and null).
 - `flags` (readers' reports), in the order made: id, comment (an id), reporter (an email),
   reason, note, created, resolved_at.
 - `decisions` (the audit log rows about this essay and its comments), in the order made: id,
@@ -129,10 +130,15 @@ COMMENT_FIELDS = [
     "quote_prefix",
     "quote_suffix",
     "quote_lost",
+    "quote_now",
+    "quote_start",
     "locked_at",
     "created",
     "edited_at",
 ]
+# Comment fields that came after the first files of version 1, with what a record without
+# them means.
+COMMENT_FIELDS_ADDED = {"quote_now": "", "quote_start": None}
 EARLIER_VERSION_FIELDS = ["body", "body_html", "written_at", "replaced_at"]
 FLAG_FIELDS = ["reason", "note", "created", "resolved_at"]
 DECISION_FIELDS = ["action", "reason_code", "public_reason", "reason", "created"]
@@ -599,7 +605,7 @@ class _Restore:
                 essay=self.essay,
                 paragraph_id=self.paragraph_id(record, "paragraph", where, null=True),
                 author=self.member(record, "author", where, null=True),
-                **_values_in(Comment, COMMENT_FIELDS, record, where),
+                **_values_in(Comment, COMMENT_FIELDS, {**COMMENT_FIELDS_ADDED, **record}, where),
             )
             _check_fields(comment, where)
             self._sanitize(comment)

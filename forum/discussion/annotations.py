@@ -137,17 +137,19 @@ def _target(comment: Comment) -> str | dict:
     fragment = {"type": "FragmentSelector", "conformsTo": FRAGMENT_SPEC, "value": paragraph.anchor}
     if not comment.quote:
         return {"type": "SpecificResource", "source": source, "selector": fragment}
-    quote = {"type": "TextQuoteSelector", "exact": comment.quote}
+    # The passage as the paragraph reads now (a revision may have edited it since).
+    passage = comment.passage
+    quote = {"type": "TextQuoteSelector", "exact": passage}
     if comment.quote_prefix:
         quote["prefix"] = comment.quote_prefix
     if comment.quote_suffix:
         quote["suffix"] = comment.quote_suffix
-    start = locate_quote(paragraph.text, comment.quote, comment.quote_prefix, comment.quote_suffix)
+    start = locate_quote(paragraph.text, passage, comment.quote_prefix, comment.quote_suffix)
     if start is not None:
         fragment["refinedBy"] = {
             "type": "TextPositionSelector",
             "start": start,
-            "end": start + len(comment.quote),
+            "end": start + len(passage),
         }
     return {"type": "SpecificResource", "source": source, "selector": [quote, fragment]}
 

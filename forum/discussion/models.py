@@ -90,6 +90,17 @@ class Comment(models.Model):
     quote_lost = models.BooleanField(
         _("the passage no longer occurs in the paragraph"), default=False
     )
+    # Where the passage is now, once a revision edited it ("collectivisation" corrected to
+    # "collectivization"): its text there, while `quote` keeps what the comment answered
+    # (empty while the passage still reads as quoted; up to twice as long, as an edit may
+    # lengthen it), and its first character in the paragraph's text (null: not known yet,
+    # or lost). Set at publication time, with the context around it in quote_prefix/suffix.
+    quote_now = models.CharField(
+        _("the passage as it reads now"), max_length=2 * QUOTE_MAX_LENGTH, blank=True
+    )
+    quote_start = models.PositiveIntegerField(
+        _("where the passage starts in the paragraph's text"), null=True, blank=True
+    )
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
     )
@@ -198,6 +209,12 @@ class Comment(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+    @property
+    def passage(self) -> str:
+        """The quoted passage as the paragraph reads now: the quote, unless a revision
+        edited it (then it is found where quote_start says, with the context kept)."""
+        return self.quote_now or self.quote
 
     @property
     def is_pending(self) -> bool:

@@ -21,7 +21,14 @@ from forum.refusals import Refused, consume_or_refuse
 from .markup import has_visible_text, normalize_body, render_comment
 from .models import Comment, CommentRevision
 from .policy import policy
-from .quotes import QUOTE_CONTEXT_STORED, QUOTE_MAX_LENGTH, context_around, locate_quote
+from .quotes import (
+    QUOTE_CONTEXT_STORED,
+    QUOTE_MAX_LENGTH,
+    Found,
+    context_around,
+    find_passage,
+    locate_quote,
+)
 from .signals import comment_held, comment_published, comment_removed
 
 # Ids named in one query's IN list: within SQLite's oldest limit on parameters (999).
@@ -185,7 +192,7 @@ def comment_post(
                 raise Refused(_("That paragraph belongs to another essay."), status=400)
             if parent is None and (not paragraph.is_live or not paragraph.is_commentable):
                 raise Refused(_("That part of the essay cannot be discussed."), status=400)
-        quote, quote_prefix, quote_suffix = _check_quote(
+        quote, quote_prefix, quote_suffix, quote_start = _check_quote(
             paragraph, quote.strip(), quote_prefix, quote_suffix
         )
         earlier = _same_post_just_made(
@@ -211,6 +218,7 @@ def comment_post(
             quote=quote,
             quote_prefix=quote_prefix,
             quote_suffix=quote_suffix,
+            quote_start=quote_start,
         )
         comment.full_clean(exclude=RELATIONS_CHECKED_BY_POST)
         comment.save()
@@ -222,10 +230,13 @@ def comment_post(
         return comment
 
 
-def _check_quote(paragraph, quote: str, prefix: str, suffix: str) -> tuple[str, str, str]:
-    """A quoted passage must be text of the paragraph; its context is taken from there."""
+def _check_quote(
+    paragraph, quote: str, prefix: str, suffix: str
+) -> tuple[str, str, str, int | None]:
+    """A quoted passage must be text of the paragraph; its context and place are taken
+    from there."""
     if not quote:
-        return "", "", ""
+        return "", "", "", None
     if paragraph is None:
         raise Refused(_("Only a paragraph's text can be quoted."))
     if len(quote) > QUOTE_MAX_LENGTH:
@@ -241,55 +252,157 @@ def _check_quote(paragraph, quote: str, prefix: str, suffix: str) -> tuple[str, 
             _("The quoted passage is not in this paragraph: copy it exactly, or leave it empty.")
         )
     prefix, suffix = context_around(paragraph.text, start, quote)
-    return quote, prefix, suffix
+    return quote, prefix, suffix, start
 
 
-def comments_reanchor(*, essay, changed: set[int], moved: set[int], retired: set[int]) -> int:
-    """After a revision: every comment on a paragraph is placed (its text unchanged), moved
-    (the paragraph changed or moved: it will show the text it was written against) or
-    orphaned (no successor: shown under "On earlier versions"). Quotes that no longer occur
-    are marked lost and keep their original text. Returns how many comments changed."""
-    comments = (
+def comments_reanchor(
+    *,
+    essay,
+    changed: set[int],
+    moved: set[int],
+    retired: set[int],
+    followed: dict[int, int] | None = None,
+    parts: dict[int, list[int]] | None = None,
+) -> int:
+    """After a revision, put every comment on a paragraph where its text went, and say what
+    became of it: placed (its paragraph's text unchanged), moved (the paragraph changed,
+    moved or joined another: the comment will show the text it was written against) or
+    orphaned (no successor: shown under "On earlier versions").
+
+    A thread follows its paragraph into the one it was merged into (`followed`); a thread on
+    a passage of a paragraph that was split (`parts`) goes to the part that holds its
+    passage. Where a passage's paragraph changed, the passage is found again, approximately
+    if it was edited (its text and place now in quote_now and quote_start, the context
+    around it in quote_prefix/suffix; `quote` keeps what the comment answered); one that
+    nothing close to remains is marked lost. Returns how many comments changed."""
+    followed, parts = followed or {}, parts or {}
+    comments = list(
         Comment.objects.filter(essay=essay, paragraph__isnull=False)
         .select_related("paragraph")
         .only(
-            *("anchor_text", "anchor_status", "quote", "quote_prefix", "quote_suffix"),
-            *("quote_lost", "paragraph__text", "paragraph__retired_in"),
+            *("paragraph_id", "root_id", "anchor_text", "anchor_status", "quote_lost"),
+            *("quote", "quote_prefix", "quote_suffix", "quote_now", "quote_start"),
+            *("paragraph__text", "paragraph__retired_in"),
         )
     )
-    # Grouped by what they become: one UPDATE per outcome, however many comments (a book's
-    # revision re-anchors tens of thousands; bulk_update would write a CASE per row).
-    outcomes: dict[tuple[str, bool], list[int]] = defaultdict(list)
+    # The paragraphs merged and split paragraphs' discussions go to (few), with the text now.
+    receiving = {*followed.values(), *(pk for ids in parts.values() for pk in ids)}
+    paragraphs = {p.pk: p for p in Paragraph.objects.filter(pk__in=receiving)}
     for comment in comments:
-        paragraph = comment.paragraph
-        if paragraph.pk in retired or not paragraph.is_live:
+        paragraphs.setdefault(comment.paragraph_id, comment.paragraph)
+    # Where each thread goes: its first comment decides for its replies.
+    thread_goes_to = {}
+    for comment in comments:
+        if comment.root_id is None:
+            here = comment.paragraph_id
+            there = followed.get(here, here)
+            if here in parts and comment.quote:
+                there = _part_holding(comment, [paragraphs[pk] for pk in parts[here]]) or there
+            thread_goes_to[comment.pk] = there
+    # Grouped by what they become: one UPDATE per outcome, however many comments (a book's
+    # revision re-anchors tens of thousands; bulk_update would write a CASE per row). Only
+    # passages found again, each in its own place, are written one by one.
+    outcomes: dict[tuple[int, str, bool], list[int]] = defaultdict(list)
+    refound = []
+    for comment in comments:
+        here = comment.paragraph_id
+        there = thread_goes_to.get(comment.root_id or comment.pk, followed.get(here, here))
+        paragraph = paragraphs[there]
+        if there in retired or not paragraph.is_live:
             status = Comment.AnchorStatus.ORPHANED
-        elif comment.anchor_text != paragraph.text or paragraph.pk in moved:
+        elif comment.anchor_text != paragraph.text or there in moved or there != here:
             status = Comment.AnchorStatus.MOVED
         else:
             status = Comment.AnchorStatus.PLACED
-        quote_lost = bool(comment.quote) and (
-            not paragraph.is_live
-            or locate_quote(
-                paragraph.text, comment.quote, comment.quote_prefix, comment.quote_suffix
-            )
-            is None
-        )
-        if (status, quote_lost) != (comment.anchor_status, comment.quote_lost):
-            outcomes[(status, quote_lost)].append(comment.pk)
+        quote_lost = comment.quote_lost
+        if comment.quote and not paragraph.is_live:
+            quote_lost = True
+        elif (
+            comment.quote
+            and (there != here or there in changed)
+            and _passage_refound(comment, paragraph.text)
+        ):
+            comment.paragraph_id, comment.anchor_status = there, status
+            refound.append(comment)
+            continue
+        if (there, status, quote_lost) != (here, comment.anchor_status, comment.quote_lost):
+            # Grouped by paragraph only for the few threads that change paragraph.
+            outcomes[(there if there != here else None, status, quote_lost)].append(comment.pk)
     # The revision has moved the essay's discussion_version already: the plain manager's
     # update, not the one that moves it again for every statement.
-    for (status, quote_lost), ids in outcomes.items():
+    for (there, status, quote_lost), ids in outcomes.items():
+        values = {"anchor_status": status, "quote_lost": quote_lost}
+        if there is not None:
+            values["paragraph_id"] = there
         for start in range(0, len(ids), IDS_PER_QUERY):
-            Comment._base_manager.filter(pk__in=ids[start : start + IDS_PER_QUERY]).update(
-                anchor_status=status, quote_lost=quote_lost
-            )
-    return sum(len(ids) for ids in outcomes.values())
+            Comment._base_manager.filter(pk__in=ids[start : start + IDS_PER_QUERY]).update(**values)
+    Comment._base_manager.bulk_update(refound, REFOUND_FIELDS, batch_size=PASSAGES_PER_QUERY)
+    return sum(len(ids) for ids in outcomes.values()) + len(refound)
 
 
-def on_essay_revised(sender, essay, revision, changed, moved, retired, **kwargs) -> None:
+# What finding a passage again writes, a batch of comments per query.
+REFOUND_FIELDS = ["paragraph", "anchor_status", "quote_lost", "quote_now", "quote_start"]
+REFOUND_FIELDS += ["quote_prefix", "quote_suffix"]
+PASSAGES_PER_QUERY = 100
+
+
+def _passage_hint(comment: Comment) -> int | None:
+    """Where the passage was: its place when last found, else in the text it was quoted from."""
+    if comment.quote_start is not None:
+        return comment.quote_start
+    return locate_quote(
+        comment.anchor_text, comment.quote, comment.quote_prefix, comment.quote_suffix
+    )
+
+
+def _find_passage(comment: Comment, text: str) -> Found | None:
+    """The comment's passage in `text`: as it last read, else as first quoted."""
+    context = (comment.quote_prefix, comment.quote_suffix, _passage_hint(comment))
+    found = find_passage(text, comment.passage, *context)
+    if found is None and comment.quote_now:
+        found = find_passage(text, comment.quote, *context)
+    return found
+
+
+def _part_holding(comment: Comment, parts: list[Paragraph]) -> int | None:
+    """The id of the part of a split paragraph that holds the comment's passage, if any."""
+    best, best_rank = None, None
+    for part in parts:
+        found = _find_passage(comment, part.text)
+        if found is not None and (best_rank is None or (found.exact, found.score) > best_rank):
+            best, best_rank = part.pk, (found.exact, found.score)
+    return best
+
+
+def _passage_refound(comment: Comment, text: str) -> bool:
+    """Find the comment's passage in its paragraph's new `text` and record where; False when
+    nothing changes (lost before and still lost)."""
+    found = _find_passage(comment, text)
+    if found is None:
+        if comment.quote_lost:
+            return False
+        comment.quote_lost, comment.quote_now, comment.quote_start = True, "", None
+        return True
+    now = text[found.start : found.end]
+    comment.quote_lost = False
+    comment.quote_now = "" if now == comment.quote else now
+    comment.quote_start = found.start
+    comment.quote_prefix, comment.quote_suffix = context_around(text, found.start, now)
+    return True
+
+
+def on_essay_revised(
+    sender, essay, revision, changed, moved, retired, followed=None, parts=None, **kwargs
+) -> None:
     """Receiver of essays' `essay_revised`, in the import's own transaction."""
-    comments_reanchor(essay=essay, changed=changed, moved=moved, retired=retired)
+    comments_reanchor(
+        essay=essay,
+        changed=changed,
+        moved=moved,
+        retired=retired,
+        followed=followed,
+        parts=parts,
+    )
 
 
 def access_comment_for_edit(*, user, comment_id: int, lock: bool = False) -> Comment:

@@ -304,7 +304,8 @@ def revision_outcomes(*, essay: Essay, live: list[Paragraph], plan, viewer=None)
     """What publishing a planned revision would do to each thread (for the preview)."""
     retired = {live[i].pk for i in plan.retired}
     changed = {live[plan.sources[j]].pk for j in plan.changed}
-    moved = {live[plan.sources[j]].pk for j in plan.moved}
+    # A paragraph merged into another (or made into a list) retires; its threads follow.
+    moved = {live[plan.sources[j]].pk for j in plan.moved} | {live[i].pk for i in plan.merged_into}
     roots = (
         Comment.objects.filter(essay=essay, parent__isnull=True, paragraph__in=live)
         .exclude(status=Comment.Status.DELETED)

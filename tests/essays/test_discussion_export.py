@@ -30,10 +30,12 @@ P1 = "The opening states the question the essay will answer, at some length and 
 P2 = "The second paragraph quotes a famous passage and argues with every word of it."
 P3 = "The third paragraph is about to be cut by the author in the second revision."
 P4 = "The fourth paragraph concludes, and will gain a sentence in the revision."
-# The second revision: new titles and attribution, a heading, P3 cut, P4 changed.
+# The second revision: new titles and attribution, a heading, P3 cut, P4 changed (a comma
+# within a quoted passage dropped, a sentence added).
+P4_REVISED = P4.replace("concludes,", "concludes") + " More."
 REVISED = (
     f"---\ntitle: Exported, revised\nalternate_title: Or, second thoughts\nslug: {SLUG}\n"
-    f"attribution: T. E., revised\n---\n\n## A heading\n\n{P1}\n\n{P2}\n\n{P4} More.\n"
+    f"attribution: T. E., revised\n---\n\n## A heading\n\n{P1}\n\n{P2}\n\n{P4_REVISED}\n"
 )
 
 
@@ -76,6 +78,7 @@ def rich_essay(db, moderator):
     WordRule.objects.create(word="kumquat", kind=WordRule.Kind.WATCHED)
     post(dan, essay, "A kumquat remark, held for review.", paragraph=p1)
     hidden = post(dan, essay, "Reported twice, hidden.", paragraph=p4)
+    post(dan, essay, "On the conclusion.", paragraph=p4, quote="concludes, and will gain")
     moderation.flag_create(reporter=alice, comment=hidden, reason=ReasonCode.SPAM)
     moderation.flag_create(reporter=bob, comment=hidden, reason=ReasonCode.ABUSE, note="Rude.")
     removed = post(dan, essay, "Removed by a moderator.", paragraph=p1)
@@ -581,6 +584,22 @@ def test_deactivated_members_come_back_deactivated_and_accounts_here_are_unchang
     assert not User.objects.get(email="dan@example.org").is_active
     assert User.objects.get(email="Bob@example.org").is_active
     assert User.objects.get(email="carol@example.org").is_active
+
+
+def test_a_version_1_file_without_where_passages_went_still_restores(rich_essay, tmp_path):
+    document = export_to_file(SLUG, tmp_path / "discussion.json")
+    assert any(c["quote_now"] for c in document["comments"])  # the passage a revision edited
+    delete_discussion(SLUG)
+    for comment in document["comments"]:
+        del comment["quote_now"], comment["quote_start"]
+    (tmp_path / "older.json").write_text(json.dumps(document), encoding="utf-8")
+
+    import_file(tmp_path / "older.json")
+
+    restored = Comment.objects.filter(essay__slug=SLUG)
+    assert restored.exclude(quote="").exists()
+    assert not restored.exclude(quote_now="").exists()
+    assert not restored.filter(quote_start__isnull=False).exists()
 
 
 def test_a_version_1_file_without_is_active_restores_active_members(rich_essay, tmp_path):

@@ -232,8 +232,90 @@ def test_a_heading_replaced_by_another_is_not_continued():
 
 
 def test_a_paragraph_never_continues_as_another_kind():
+    """Its key retires with its kind; its discussion follows the text (a merge of one)."""
     result = plan([PROSE[0], PROSE[1], PROSE[2]], [PROSE[0], ("list", PROSE[1]), PROSE[2]])
     assert result.sources == [0, None, 2]
+    assert result.merged == {1: [1]} and not result.retired and result.ending == [1]
+
+
+# Merges and splits (step 7): discussion follows the text when paragraphs join or part.
+
+
+def halves(text: str, share: float) -> tuple[str, str]:
+    """The text cut in two at about `share` of its words."""
+    parts = text.split(" ")
+    cut = round(len(parts) * share)
+    return " ".join(parts[:cut]), " ".join(parts[cut:])
+
+
+def test_two_paragraphs_joined_are_merged_into_one():
+    joined = f"{PROSE[1]} {PROSE[2]}"
+    result = plan([PROSE[0], PROSE[1], PROSE[2], PROSE[3]], [PROSE[0], joined, PROSE[3]])
+    # One of the two keeps its key in the joined paragraph; the other is merged into it.
+    (merged,) = result.merged[1]
+    assert {result.sources[1], merged} == {1, 2}
+    assert result.merged_into == {merged: 1} and result.ending == [merged]
+    assert not result.retired and result.changed == {1} and not result.added
+
+
+def test_two_paragraphs_joined_with_edits_are_still_merged():
+    joined = f"{edited(PROSE[1], 1)} And so, {PROSE[2][0].lower()}{PROSE[2][1:]}"
+    result = plan([PROSE[0], PROSE[1], PROSE[2], PROSE[3]], [PROSE[0], joined, PROSE[3]])
+    assert sorted([result.sources[1], *result.merged[1]]) == [1, 2] and not result.retired
+
+
+def test_paragraphs_made_into_a_list_are_merged_into_it():
+    items = [edited(PROSE[n], n) for n in (1, 2, 3)]
+    result = plan(
+        [PROSE[0], PROSE[1], PROSE[2], PROSE[3], PROSE[4]],
+        [PROSE[0], ("list", "\n".join(items)), PROSE[4]],
+    )
+    # Keys keep their kind: the list is new, and the three paragraphs' discussion follows it.
+    assert result.sources == [0, None, 4] and result.added == [1]
+    assert result.merged == {1: [1, 2, 3]} and not result.retired
+
+
+@pytest.mark.parametrize("share", [0.3, 0.7])
+def test_a_paragraph_split_in_two_goes_where_most_of_its_text_went(share):
+    first, second = halves(PROSE[1], share)
+    result = plan([PROSE[0], PROSE[1], PROSE[2]], [PROSE[0], first, second, PROSE[2]])
+    larger = 1 if share > 0.5 else 2
+    assert result.sources[larger] == 1 and result.sources[3 - larger] is None
+    assert result.split == {1: [1, 2]} and not result.merged and not result.retired
+
+
+def test_a_paragraph_split_around_an_inserted_one():
+    first, second = halves(PROSE[1], 0.4)
+    between = "A new paragraph, written for this revision, about something else entirely."
+    result = plan([PROSE[0], PROSE[1], PROSE[2]], [PROSE[0], first, between, second, PROSE[2]])
+    assert result.sources == [0, None, None, 1, 2] and result.split == {1: [1, 3]}
+
+
+def test_a_copy_of_an_unchanged_paragraph_is_not_a_merge():
+    """Text deleted because another paragraph says it already is not merged into that one."""
+    near_copy = f"{PROSE[1]} Indeed."
+    result = plan([PROSE[0], PROSE[1], near_copy, PROSE[2]], [PROSE[0], PROSE[1], PROSE[2]])
+    assert result.retired == [2] and not result.merged
+
+
+def test_a_sentence_repeated_from_an_unchanged_paragraph_is_not_a_split():
+    sentence = PROSE[1].split(". ")[0] + "."
+    result = plan([PROSE[0], PROSE[1], PROSE[2]], [PROSE[0], PROSE[1], sentence, PROSE[2]])
+    assert result.added == [2] and not result.split and not result.merged
+
+
+def test_unrelated_paragraphs_are_never_merged_or_split():
+    """Two paragraphs of the seed essay replaced by a third, and one by two others: texts on
+    one subject, and never taken for a merge or a split."""
+    first, last = "An unchanged opening paragraph.", "An unchanged closing paragraph."
+    for i in range(len(PROSE) - 1):
+        for k in range(len(PROSE)):
+            if k in (i, i + 1):
+                continue
+            joined = plan([first, PROSE[i], PROSE[i + 1], last], [first, PROSE[k], last])
+            assert joined.sources == [0, None, 3] and not joined.merged, (i, k)
+            parted = plan([first, PROSE[k], last], [first, PROSE[i], PROSE[i + 1], last])
+            assert parted.sources == [0, None, None, 2] and not parted.split, (i, k)
 
 
 # Real revisions: three consecutive versions of one chapter (tests/data/revisions/README.md).
@@ -246,7 +328,9 @@ def chapter(version: int) -> list:
 
 
 def assert_sensible(old, new, result):
-    """Unique unchanged blocks keep their place; every pair made shares its words."""
+    """Unique unchanged blocks keep their place; every pair made shares its words; these
+    revisions join and part no paragraphs."""
+    assert not result.merged and not result.split
     for j, block in enumerate(new):
         if old.count(block) == 1 and new.count(block) == 1:
             assert result.sources[j] == old.index(block), block

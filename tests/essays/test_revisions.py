@@ -1,12 +1,13 @@
 """Revision scenarios: which comments stay placed, move or are orphaned, and none is lost."""
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from essays.models import EssayRevision, Paragraph
-from essays.services import essay_import
+from essays.services import essay_import, revision_publish
 from forum.discussion import services as discussion
 from forum.discussion.models import Comment
-from tests.conftest import SEED_SOURCE, essay_source
+from tests.conftest import SEED_SOURCE, essay_source, make_user
 
 P1 = "The first paragraph sets the scene with a long and careful sentence about the camps."
 P2 = (
@@ -230,3 +231,141 @@ def test_reimporting_the_seed_unchanged_changes_nothing(db):
     assert not result.revised
     assert EssayRevision.objects.count() == 1
     assert list(Paragraph.objects.values_list("pk", "key", "position", "html")) == before
+
+
+# Merges and splits: discussion follows the text when paragraphs join or part.
+
+
+@pytest.fixture
+def editor(db):
+    user = make_user("editor@example.org", "Ed Itor")
+    user.user_permissions.add(Permission.objects.get(codename="change_essay"))
+    return user
+
+
+def publish(editor, essay, *blocks):
+    """Publish a revision as an editor does from the site (essays' service)."""
+    essay.refresh_from_db()
+    return revision_publish(
+        editor=editor, essay=essay, source=essay_source(*blocks), onto_revision=essay.revision
+    )
+
+
+def paragraph_of(comment):
+    comment.refresh_from_db()
+    return comment.paragraph
+
+
+def test_two_paragraphs_merged_keep_both_threads(essay, comments, editor):
+    before = old_keys(essay)
+    result = publish(editor, essay, P1, f"{P2} {P3}", P4, P5)
+    assert result.revised
+    merged = essay.paragraphs.live().get(position=1)
+    assert merged.key in (before[P2], before[P3])
+    for comment in comments[P2] + comments[P3]:
+        assert paragraph_of(comment) == merged and comment.anchor_status == "moved"
+    assert {c.anchor_text for c in comments[P2]} == {P2}  # each shows what it answered
+    assert {paragraph_of(c).key for c in comments[P1] + comments[P4]} == {
+        before[P1],
+        before[P4],
+    }
+    gone = (set(before.values()) - set(keys(essay))).pop()
+    assert Paragraph.objects.get(key=gone).retired_in == 2
+    revision = EssayRevision.objects.get(essay=essay, number=2)
+    assert revision.summary["merged"] == [{"into": merged.key, "from": [gone]}]
+    assert not Comment.objects.filter(anchor_status="orphaned").exists()
+
+
+def test_paragraphs_made_into_a_list_keep_their_threads(essay, comments, editor):
+    publish(editor, essay, P1, f"- {P2}\n- {P3}\n- {P4}", P5)
+    listed = essay.paragraphs.live().get(position=1)
+    assert listed.kind == "list"
+    for comment in comments[P2] + comments[P3] + comments[P4]:
+        assert paragraph_of(comment) == listed and comment.anchor_status == "moved"
+    assert statuses(comments)[P1] == statuses(comments)[P5] == "placed"
+    assert not Comment.objects.filter(anchor_status="orphaned").exists()
+
+
+def test_a_paragraph_split_in_two_sends_threads_where_their_text_went(essay, user, editor):
+    third = essay.paragraphs.get(text=P3)
+    on_paragraph = discussion.comment_post(
+        author=user, essay=essay, body="On the whole count.", paragraph=third
+    )
+    on_opening = discussion.comment_post(
+        author=user, essay=essay, body="Which dead?", paragraph=third, quote="counts the dead"
+    )
+    reply = discussion.comment_post(
+        author=user, essay=essay, body="The famine's, surely.", parent=on_opening
+    )
+    on_millions = discussion.comment_post(
+        author=user, essay=essay, body="Millions!", paragraph=third, quote="is millions"
+    )
+    opening, rest = P3.split(" Estimates ")
+    publish(editor, essay, P1, P2, opening, f"Estimates {rest}", P4, P5)
+    first_half, second_half = essay.paragraphs.live().order_by("position")[2:4]
+    # The thread goes where most of the text went: the second half, with the old key.
+    assert paragraph_of(on_paragraph) == second_half and second_half.key == third.key
+    assert paragraph_of(on_millions) == second_half and not on_millions.quote_lost
+    # A comment on a passage goes, with its replies, to the half that holds its passage.
+    assert paragraph_of(on_opening) == first_half and paragraph_of(reply) == first_half
+    assert not on_opening.quote_lost and on_opening.anchor_status == "moved"
+    assert on_opening.quote_start == first_half.text.index("counts the dead")
+    revision = EssayRevision.objects.get(essay=essay, number=2)
+    assert revision.summary["split"] == [
+        {"from": third.key, "into": [first_half.key, second_half.key]}
+    ]
+
+
+def test_a_passage_after_a_one_word_spelling_fix_is_found_again(essay, user, editor, client):
+    second = essay.paragraphs.get(text=P2)
+    comment = discussion.comment_post(
+        author=user,
+        essay=essay,
+        body="Why the British spelling?",
+        paragraph=second,
+        quote="industrialisation by terror",
+    )
+    publish(editor, essay, P1, P2.replace("industrialisation", "industrialization"), P3, P4, P5)
+    comment.refresh_from_db()
+    second.refresh_from_db()
+    assert not comment.quote_lost and comment.anchor_status == "moved"
+    assert comment.quote == "industrialisation by terror"  # what the comment answered
+    assert comment.quote_now == "industrialization by terror"  # what the paragraph says now
+    assert comment.quote_start == second.text.index("industrialization by terror")
+    assert comment.quote_prefix.endswith("second paragraph argues that ")
+    page = client.get(second.get_absolute_url()).content.decode()
+    assert 'data-quote="industrialization by terror"' in page
+    assert "industrialisation by terror" in page and "no longer in the paragraph" not in page
+
+
+def test_a_passage_rewritten_beyond_recognition_is_lost_and_says_so(essay, user, editor, client):
+    third = essay.paragraphs.get(text=P3)
+    comment = discussion.comment_post(
+        author=user,
+        essay=essay,
+        body="Which?",
+        paragraph=third,
+        quote="Some count famine victims, others only executions",
+    )
+    rewritten = P3.replace(
+        "Some count famine victims, others only executions",
+        "Archival work has since narrowed the range considerably",
+    )
+    publish(editor, essay, P1, P2, rewritten, P4, P5)
+    comment.refresh_from_db()
+    assert comment.quote_lost and comment.quote_now == "" and comment.quote_start is None
+    page = client.get(third.get_absolute_url()).content.decode()
+    assert "This passage is no longer in the paragraph" in page
+
+
+def test_a_passage_found_again_is_followed_through_the_next_revision(essay, user, editor):
+    second = essay.paragraphs.get(text=P2)
+    comment = discussion.comment_post(
+        author=user, essay=essay, body="On terror.", paragraph=second, quote="industrialisation"
+    )
+    fixed = P2.replace("industrialisation", "industrialization")
+    publish(editor, essay, P1, fixed, P3, P4, P5)
+    publish(editor, essay, P1, "Put simply: " + fixed, P3, P4, P5)
+    comment.refresh_from_db()
+    assert comment.quote_now == "industrialization" and not comment.quote_lost
+    assert comment.quote_start == ("Put simply: " + fixed).index("industrialization")
