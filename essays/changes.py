@@ -185,17 +185,24 @@ def revision_preview(
     paragraphs the `plan` matched with them; the threads as `viewer` may see them."""
     threads = threads_on_paragraphs(essay=essay, paragraphs=live, viewer=viewer)
     retired = sorted(plan.retired)
+    # Where each new block stands in the old text: before the next paragraph it keeps in
+    # order. Removed paragraphs are listed there, where they stood (a replaced paragraph
+    # reads: removed, then added).
+    next_kept, standing = [len(live)] * len(blocks), len(live)
+    for j in reversed(range(len(blocks))):
+        if plan.sources[j] is not None and j not in plan.moved:
+            standing = plan.sources[j]
+        next_kept[j] = standing
     changes, kept = [], []
     for j, block in enumerate(blocks):
         i = plan.sources[j]
+        if j not in plan.moved:
+            while retired and retired[0] < next_kept[j]:
+                removed = live[retired.pop(0)]
+                changes.append(ParagraphChange(outcome=Outcome.REMOVED, before=[removed]))
         if i is None:
             changes.append(ParagraphChange(outcome=Outcome.ADDED, after=block))
             continue
-        if j not in plan.moved:
-            # Removed paragraphs are listed where they stood: before the next one kept.
-            while retired and retired[0] < i:
-                removed = live[retired.pop(0)]
-                changes.append(ParagraphChange(outcome=Outcome.REMOVED, before=[removed]))
         outcome = _outcome(changed=j in plan.changed, moved=j in plan.moved)
         change = _change(outcome, [live[i]], block)
         if outcome != Outcome.KEPT:
