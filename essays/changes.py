@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from .hooks import ThreadSummary, threads_on_paragraphs
-from .models import EssayRevision, Paragraph
+from .models import EssayRevision, Paragraph, RevisionBlock
 from .reanchoring import Plan
 from .rendering import Block
 
@@ -57,7 +57,11 @@ def mark_words(before: str, after: str) -> MarkedWords:
         else:
             marked_before.append(escape(old_text))
             marked_after.append(escape(new_text))
-    return MarkedWords(mark_safe("".join(marked_before)), mark_safe("".join(marked_after)))  # noqa: S308 (escaped above)
+    # Safe: every piece of text is escaped above; only our own tags are added.
+    return MarkedWords(
+        before=mark_safe("".join(marked_before)),  # noqa: S308
+        after=mark_safe("".join(marked_after)),  # noqa: S308
+    )
 
 
 def _marked(tag: str, text: str) -> str:
@@ -84,9 +88,9 @@ class Outcome(models.TextChoices):
 class ThreadFate(models.TextChoices):
     """What becomes of the threads on a paragraph, by what happens to it."""
 
-    STAY = "stay", _("stay with it")
-    FOLLOW = "follow", _("follow it to its new text or place")
-    ORPHAN = "orphan", _("become comments “on earlier versions”, shown with the old text")
+    STAY = "stay", _("Threads that stay with it")
+    FOLLOW = "follow", _("Threads that follow it to its new text or place")
+    ORPHAN = "orphan", _("Threads that become “on earlier versions”, shown with this text")
 
 
 FATE_OF = {
@@ -106,8 +110,10 @@ class ParagraphChange:
     plans give each new paragraph at most one."""
 
     outcome: Outcome
-    before: list = field(default_factory=list)  # old paragraphs (or revision blocks)
-    after: Block | Paragraph | None = None  # the new block; None when removed
+    # The old paragraphs (of a revision: its blocks), none when added; the new block, none
+    # when removed.
+    before: list[Paragraph | RevisionBlock] = field(default_factory=list)
+    after: Block | RevisionBlock | None = None
     marked: MarkedWords | None = None  # when the text changed
     threads: list[ThreadSummary] = field(default_factory=list)
 
