@@ -318,6 +318,7 @@ def threads_on_paragraphs(
     moderator_view = viewer is not None and policy().is_moderator(viewer)
     threads: dict[int, list[ThreadSummary]] = {}
     for root in roots:
+        root.essay = essay  # the access rule reads it: no query per thread
         excerpt = excerpt_for(root, viewer, moderator=moderator_view)
         threads.setdefault(root.paragraph_id, []).append(
             ThreadSummary(

@@ -190,3 +190,22 @@ def test_a_paragraph_moved_and_changed_is_listed_once_as_changed(client, make_es
     page = client.get(f"/essays/{essay.slug}/r/2/changes/").content.decode()
     assert page.count("One paragraph of") == 2  # before and after, in one entry
     assert "<ins>other</ins>" in page
+
+
+def test_the_threads_of_every_paragraph_are_read_in_one_query(essay, user, editor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_to_read_threads() -> int:
+        live = list(essay.paragraphs.live())
+        with CaptureQueriesContext(connection) as queries:
+            hooks.threads_on_paragraphs(essay=essay, paragraphs=live, viewer=editor)
+        return len(queries)
+
+    alpha, beta, _gamma = essay.paragraphs.order_by("position")
+    add_comment(essay, author=user, body="One.", paragraph=alpha)
+    queries_to_read_threads()  # the editor's permissions, loaded once per request
+    assert queries_to_read_threads() == 1
+    for number in range(20):
+        add_comment(essay, author=user, body=f"More {number}.", paragraph=beta)
+    assert queries_to_read_threads() == 1
