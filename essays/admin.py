@@ -42,7 +42,7 @@ class EssayAdmin(admin.ModelAdmin):
 
     @admin.display(description="Revise")
     def publish_revision(self, obj):
-        url = reverse("discussion:essay_publish", kwargs={"slug": obj.slug})
+        url = reverse("essays:essay_publish", kwargs={"slug": obj.slug})
         return format_html(
             '<a href="{}">Publish a revision, with a preview of every thread</a>', url
         )

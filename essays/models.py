@@ -84,7 +84,7 @@ class ParagraphQuerySet(models.QuerySet):
         return self.filter(retired_in__isnull=True)
 
     def commentable(self):
-        return self.exclude(kind=Paragraph.Kind.HEADING)
+        return self.exclude(kind__in=Paragraph.UNCOMMENTABLE_KINDS)
 
 
 class Paragraph(models.Model):
@@ -96,6 +96,12 @@ class Paragraph(models.Model):
         BLOCKQUOTE = "blockquote", _("Block quote")
         LIST = "list", _("List")
         FOOTNOTE = "footnote", _("Footnote")
+        # A horizontal rule ("* * *"): it separates blocks and is not one to discuss. It has
+        # a key like every row, but no anchor on the page, no margin and no discussion.
+        SEPARATOR = "separator", _("Separator")
+
+    # Headings are discussed with the text under them; a separator has nothing to discuss.
+    UNCOMMENTABLE_KINDS = (Kind.HEADING, Kind.SEPARATOR)
 
     essay = models.ForeignKey(Essay, on_delete=models.CASCADE, related_name="paragraphs")
     key = models.CharField(_("key"), max_length=16)
@@ -133,7 +139,11 @@ class Paragraph(models.Model):
 
     @property
     def is_commentable(self) -> bool:
-        return self.kind != self.Kind.HEADING
+        return self.kind not in self.UNCOMMENTABLE_KINDS
+
+    @property
+    def is_separator(self) -> bool:
+        return self.kind == self.Kind.SEPARATOR
 
     @property
     def is_live(self) -> bool:
@@ -167,7 +177,7 @@ class EssayRevision(models.Model):
 
     def get_absolute_url(self):
         return reverse(
-            "discussion:revision_detail", kwargs={"slug": self.essay.slug, "number": self.number}
+            "essays:revision_detail", kwargs={"slug": self.essay.slug, "number": self.number}
         )
 
 
@@ -190,6 +200,10 @@ class RevisionBlock(models.Model):
     @property
     def anchor(self) -> str:
         return f"p-{self.paragraph.key}"
+
+    @property
+    def is_separator(self) -> bool:
+        return self.kind == Paragraph.Kind.SEPARATOR
 
 
 def revision_summary(*, revised: bool, revision: int, kept: int, added: int, retired: int) -> str:
@@ -251,9 +265,7 @@ class PublicationJob(models.Model):
         return f"{self.essay.slug}: publication of a revision onto {self.base_revision}"
 
     def get_absolute_url(self):
-        return reverse(
-            "discussion:publication_detail", kwargs={"slug": self.essay.slug, "pk": self.pk}
-        )
+        return reverse("essays:publication_detail", kwargs={"slug": self.essay.slug, "pk": self.pk})
 
     @property
     def is_finished(self) -> bool:

@@ -2,8 +2,9 @@
 
 Each top-level block (paragraph, heading, list) becomes one block; a block quote is split
 into one block per inner paragraph or list, so that a long quotation can be discussed a
-paragraph at a time; each footnote is a block of its own. Footnote references keep the
-source's visible form "(n)" and link to their note, which links back.
+paragraph at a time; each footnote is a block of its own. A horizontal rule ("* * *") is a
+separator block: an <hr> between the others, with no text and nothing to discuss. Footnote
+references keep the source's visible form "(n)" and link to their note, which links back.
 """
 
 import re
@@ -129,6 +130,7 @@ BLOCK_KINDS = {
     "heading_open": "heading",
     "bullet_list_open": "list",
     "ordered_list_open": "list",
+    "hr": "separator",
 }
 
 
@@ -143,7 +145,8 @@ def _split_blocks(tokens: list[Token]):
             position = 0
             while position < len(inner):
                 inner_end = _closing_index(inner, position)
-                yield "blockquote", inner[position : inner_end + 1]
+                kind = "separator" if inner[position].type == "hr" else "blockquote"
+                yield kind, inner[position : inner_end + 1]
                 position = inner_end + 1
         elif token.type == "footnote_block_open":
             yield from _split_footnotes(tokens[index + 1 : end])

@@ -13,9 +13,11 @@ admin.site.login = secure_admin_login(admin.site.login)
 handler500 = "forum.middleware.server_error"
 
 # The reading pages first: Django tries the patterns in order on every request, and no two
-# of these match the same address (tests/test_matrix.py resolves every one).
+# of these match the same address (tests/test_matrix.py resolves every one). The essays'
+# own pages (revisions, publishing) share the /essays/<slug>/ prefix and come after.
 urlpatterns = [
     path("", include("forum.discussion.urls")),
+    path("", include("essays.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("forum.accounts.urls")),

@@ -667,6 +667,15 @@ TABLE: dict[str, Url] = {
     # Django's admin ("admin:*") and allauth's pages ("account_*", no namespace) are not
     # listed here: they are covered as groups, GET only, by test_admin_pages and
     # test_allauth_pages.
+    # essays: earlier revisions and what they changed, for everyone; publishing, for editors.
+    "essays:revision_detail": Url(
+        revision_variants, get=only("exists", everyone(OK)), keys=("open-r2",)
+    ),
+    "essays:revision_changes": Url(
+        revision_variants, get=only("exists", everyone(OK)), keys=("open-r2",)
+    ),
+    "essays:essay_publish": Url(publish_variants, get=may_publish, post=may_publish),
+    "essays:publication_detail": Url(publication_variants, get=may_publish),
     # discussion ---------------------------------------------------------------------------
     "discussion:home": Url(single(), get=everyone(OK)),
     # For load balancers: the same answer for everyone (the world's worker is not behind).
@@ -680,14 +689,6 @@ TABLE: dict[str, Url] = {
         post=compose,
         keys=("open", "closed"),
     ),
-    "discussion:revision_detail": Url(
-        revision_variants, get=only("exists", everyone(OK)), keys=("open-r2",)
-    ),
-    "discussion:revision_changes": Url(
-        revision_variants, get=only("exists", everyone(OK)), keys=("open-r2",)
-    ),
-    "discussion:essay_publish": Url(publish_variants, get=may_publish, post=may_publish),
-    "discussion:publication_detail": Url(publication_variants, get=may_publish),
     "accounts:claims": Url(single(), get=members(everyone(OK))),
     "accounts:claim": Url(
         comment_variants, get=post_only(members), post=members(claim_refused), keys=("published",)

@@ -130,7 +130,7 @@ def _target(comment: Comment) -> str | dict:
     else:
         source = absolute(
             reverse(
-                "discussion:revision_detail",
+                "essays:revision_detail",
                 kwargs={"slug": essay.slug, "number": paragraph.retired_in - 1},
             )
         )

@@ -13,6 +13,12 @@ class DiscussionConfig(AppConfig):
         from .services import on_essay_revised
 
         essay_revised.connect(on_essay_revised, dispatch_uid="discussion-reanchor")
+        # Answer essays' question about the threads on its paragraphs (essays/hooks.py).
+        from essays.hooks import register_threads_on_paragraphs
+
+        from .threads import threads_on_paragraphs
+
+        register_threads_on_paragraphs(threads_on_paragraphs)
         # Load the policy again when a test changes DISCUSSION_POLICY.
         from django.core.signals import setting_changed
 

@@ -4,11 +4,14 @@ A thread is loaded in one query and its tree is built here, in Python: no recurs
 no ordering column to renumber when a reply arrives.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import Coalesce, RowNumber
+from django.urls import reverse
 
+from essays.hooks import ThreadSummary
 from essays.models import Essay, Paragraph
 
 from .access import excerpt_for
@@ -300,29 +303,32 @@ def orphaned_threads(*, essay: Essay, viewer=None) -> list[tuple[Paragraph, list
     return result
 
 
-def revision_outcomes(*, essay: Essay, live: list[Paragraph], plan, viewer=None) -> dict:
-    """What publishing a planned revision would do to each thread (for the preview)."""
-    retired = {live[i].pk for i in plan.retired}
-    changed = {live[plan.sources[j]].pk for j in plan.changed}
-    # A paragraph merged into another (or made into a list) retires; its threads follow.
-    moved = {live[plan.sources[j]].pk for j in plan.moved} | {live[i].pk for i in plan.merged_into}
+def threads_on_paragraphs(
+    *, essay: Essay, paragraphs: Sequence[Paragraph], viewer
+) -> dict[int, list[ThreadSummary]]:
+    """The threads on these paragraphs of `essay`, as `viewer` may see them: essays' question
+    for the editor's preview of a revision (essays/hooks.py, registered in apps.py). Deleted
+    threads are left out; one query, and the moderator check."""
     roots = (
-        Comment.objects.filter(essay=essay, parent__isnull=True, paragraph__in=live)
+        Comment.objects.filter(essay=essay, parent__isnull=True, paragraph__in=paragraphs)
         .exclude(status=Comment.Status.DELETED)
-        .select_related("essay", "paragraph", "author")
+        .select_related("author")
         .order_by("paragraph__position", "id")
     )
-    outcome = {"stay": [], "move": [], "orphan": []}
     moderator_view = viewer is not None and policy().is_moderator(viewer)
+    threads: dict[int, list[ThreadSummary]] = {}
     for root in roots:
-        root.excerpt = excerpt_for(root, viewer, moderator=moderator_view)
-        if root.paragraph_id in retired:
-            outcome["orphan"].append(root)
-        elif root.paragraph_id in changed or root.paragraph_id in moved:
-            outcome["move"].append(root)
-        else:
-            outcome["stay"].append(root)
-    return outcome
+        root.essay = essay  # the access rule reads it: no query per thread
+        excerpt = excerpt_for(root, viewer, moderator=moderator_view)
+        threads.setdefault(root.paragraph_id, []).append(
+            ThreadSummary(
+                author=root.author_display,
+                excerpt=excerpt,
+                placeholder="" if excerpt else root.placeholder_text,
+                url=reverse("discussion:comment_permalink", kwargs={"pk": root.pk}),
+            )
+        )
+    return threads
 
 
 def new_comments_count(*, essay: Essay, paragraph: Paragraph | None, viewer, since) -> int:

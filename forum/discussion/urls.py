@@ -17,18 +17,6 @@ urlpatterns = [
     # Whether others have written in an open discussion since it was shown (polled by
     # discussion.js).
     path("essays/<slug:slug>/new/", views.new_comments, name="essay_new_comments"),
-    path("essays/<slug:slug>/r/<int:number>/", views.revision_detail, name="revision_detail"),
-    path("essays/<slug:slug>/publish/", views.essay_publish, name="essay_publish"),
-    path(
-        "essays/<slug:slug>/publish/<int:pk>/",
-        views.publication_detail,
-        name="publication_detail",
-    ),
-    path(
-        "essays/<slug:slug>/r/<int:number>/changes/",
-        views.revision_changes,
-        name="revision_changes",
-    ),
     path("essays/<slug:slug>/p/<str:key>/", views.paragraph_detail, name="paragraph_detail"),
     path(
         "essays/<slug:slug>/p/<str:key>/thread/",

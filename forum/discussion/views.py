@@ -1,7 +1,6 @@
 """Thin views: read input, call one service or read, render. Every action works as a plain
 form; with htmx (the HX-Request header) the same URLs answer with page fragments."""
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -21,15 +20,7 @@ from django.utils.http import quote_etag
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_POST, require_safe
 
-from essays.models import Essay, Paragraph, PublicationJob
-from essays.rendering import EssaySourceError
-from essays.services import (
-    PublicationStale,
-    access_publication_job,
-    check_can_publish,
-    preview_revision,
-    revision_publish,
-)
+from essays.models import Essay, Paragraph
 from essays.states import essay_state, state_key
 from forum.ids import parse_id
 from forum.ratelimits import client_address
@@ -54,7 +45,6 @@ from .threads import (
     page_number_of,
     published_count,
     replies_before,
-    revision_outcomes,
     thread_of,
     thread_page,
     thread_replies_page,
@@ -273,48 +263,6 @@ def _essay_body_context(essay) -> dict:
     }
 
 
-def revision_detail(request, slug, number):
-    """An earlier (or the current) revision of an essay, as it was published."""
-    essay = _published_essay(slug)
-    revision = get_object_or_404(essay.revisions, number=number)
-    blocks = list(revision.blocks.select_related("paragraph").order_by("position"))
-    context = {
-        "essay": essay,
-        "revision": revision,
-        "body_blocks": [b for b in blocks if b.kind != Paragraph.Kind.FOOTNOTE],
-        "footnotes": [b for b in blocks if b.kind == Paragraph.Kind.FOOTNOTE],
-    }
-    return render(request, "discussion/revision_detail.html", context)
-
-
-def revision_changes(request, slug, number):
-    """What one revision changed: paragraphs added, changed, moved and removed."""
-    essay = _published_essay(slug)
-    revision = get_object_or_404(essay.revisions, number=number)
-    previous = essay.revisions.filter(number=number - 1).first()
-    now = {b.paragraph.key: b for b in revision.blocks.select_related("paragraph")}
-    before = (
-        {b.paragraph.key: b for b in previous.blocks.select_related("paragraph")}
-        if previous
-        else {}
-    )
-    summary = revision.summary
-
-    def pairs(kind):
-        return [(before.get(key), now.get(key)) for key in summary.get(kind, [])]
-
-    context = {
-        "essay": essay,
-        "revision": revision,
-        "previous": previous,
-        "added": pairs("added"),
-        "changed": pairs("changed"),
-        "moved": pairs("moved"),
-        "removed": pairs("removed"),
-    }
-    return render(request, "discussion/revision_changes.html", context)
-
-
 def paragraph_detail(request, slug, key):
     order, number = _thread_order(request), str(_page_number(request))
     variant = ("p", key, order, number)
@@ -331,7 +279,7 @@ def paragraph_detail(request, slug, key):
         if Comment.objects.filter(paragraph=paragraph).exists():
             return redirect(f"{essay.get_absolute_url()}#{paragraph.anchor}")
         revision = reverse(
-            "discussion:revision_detail",
+            "essays:revision_detail",
             kwargs={"slug": essay.slug, "number": paragraph.retired_in - 1},
         )
         return redirect(f"{revision}#{paragraph.anchor}")
@@ -712,72 +660,6 @@ def comment_preview(request):
     if retry_after:
         response["Retry-After"] = str(retry_after)
     return response
-
-
-@login_required
-def essay_publish(request, slug):
-    """The editor's way to publish a revision: preview what happens to every thread first.
-    A big essay is published by the task worker: the editor is sent to its progress page."""
-    # A 403 that says why (RefusalMiddleware); sending a signed-in reader to log in again
-    # would loop.
-    check_can_publish(request.user)
-    essay = get_object_or_404(Essay, slug=slug)
-    source = request.POST.get("source", essay.source).replace("\r\n", "\n")
-    context = {"essay": essay, "source": source}
-    status = 200
-    if request.method == "POST":
-        digest = hashlib.sha256(source.encode()).hexdigest()
-        try:
-            # Publish only the very source that was previewed, onto the revision it was
-            # previewed against, planning it once (the preview's plan went with its page).
-            if "publish" in request.POST and request.POST.get("previewed") == digest:
-                try:
-                    published = revision_publish(
-                        editor=request.user,
-                        essay=essay,
-                        source=source,
-                        onto_revision=parse_id(request.POST.get("revision", "")),
-                    )
-                except PublicationStale as stale:
-                    # Show what publishing would do now, with the reason.
-                    context["error"], status = stale.message, stale.status
-                else:
-                    if isinstance(published, PublicationJob):
-                        return redirect(published)
-                    messages.success(request, published.summary)
-                    return redirect(essay)
-            previewed, live, plan, blocks = preview_revision(source=source)
-            if previewed.pk != essay.pk:
-                raise EssaySourceError(_("The source's slug names another essay."))
-        except (EssaySourceError, Essay.DoesNotExist) as error:
-            context["error"] = str(error) or "The source names no existing essay."
-            status = 400
-        else:
-            context.update(
-                digest=digest,
-                revision=previewed.revision,
-                plan=plan,
-                outcome=revision_outcomes(essay=essay, live=live, plan=plan, viewer=request.user),
-                added=len(plan.added),
-                changed=len(plan.changed),
-                moved=len(plan.moved),
-                retired=len(plan.retired),
-            )
-    return render(request, "discussion/essay_publish.html", context, status=status)
-
-
-@require_safe
-@login_required
-def publication_detail(request, slug, pk):
-    """A publication job's progress and outcome, for editors; with htmx, its status alone
-    (polled every few seconds until the job has finished)."""
-    job = access_publication_job(user=request.user, slug=slug, job_id=pk)
-    template = (
-        "discussion/_publication_status.html"
-        if request.htmx
-        else "discussion/publication_detail.html"
-    )
-    return render(request, template, {"job": job, "essay": job.essay})
 
 
 def _annotations_etag(request, slug) -> str | None:

@@ -294,7 +294,7 @@ def test_a_comment_on_a_retired_paragraph_targets_the_last_revision_that_had_it(
     )
     essay_import(source=essay_source("## A heading", SECOND))  # revision 2 retires it
     target = by_id(export(essay))[annotation_id(comment)]["target"]
-    revision = reverse("discussion:revision_detail", kwargs={"slug": essay.slug, "number": 1})
+    revision = reverse("essays:revision_detail", kwargs={"slug": essay.slug, "number": 1})
     assert target["source"] == SITE + revision
     assert target["selector"][1]["refinedBy"]["start"] == OPENING.index("a passage worth quoting")
     page = Client().get(revision)

@@ -107,8 +107,7 @@ def test_the_editor_previews_every_thread_then_publishes(client, essay, editor, 
     preview = client.post(url, {"source": source, "preview": "1"}).content.decode()
     assert "Threads that stay (1)" in preview
     assert (
-        "Threads that move with a changed or moved paragraph (1)" in preview
-        and "On alpha." in preview
+        "Threads that follow a changed or moved paragraph (1)" in preview and "On alpha." in preview
     )
     assert "Threads that become “on earlier versions” (1)" in preview and "On gamma." in preview
     essay.refresh_from_db()

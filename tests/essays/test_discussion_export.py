@@ -331,7 +331,7 @@ def test_restored_essay_pages_render(rich_essay, tmp_path, client):
     earlier = client.get(reverse("discussion:comment_permalink", kwargs={"pk": orphaned.pk}))
     assert earlier.status_code == 200
     assert "On the cut paragraph." in earlier.text
-    revision = client.get(reverse("discussion:revision_detail", args=[SLUG, 1]))
+    revision = client.get(reverse("essays:revision_detail", args=[SLUG, 1]))
     assert P3 in revision.text
 
 
@@ -510,7 +510,7 @@ def test_an_altered_files_html_is_rendered_again_and_sanitized(rich_essay, tmp_p
         restored.get_absolute_url(),
         reverse("discussion:essay_feed", args=[SLUG]),
         reverse("discussion:essay_annotations", args=[SLUG]),
-        reverse("discussion:revision_detail", args=[SLUG, 1]),
+        reverse("essays:revision_detail", args=[SLUG, 1]),
         reverse("discussion:comment_permalink", kwargs={"pk": orphaned.pk}),
     ]
     for url in pages:

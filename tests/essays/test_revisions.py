@@ -369,3 +369,54 @@ def test_a_passage_found_again_is_followed_through_the_next_revision(essay, user
     comment.refresh_from_db()
     assert comment.quote_now == "industrialization" and not comment.quote_lost
     assert comment.quote_start == ("Put simply: " + fixed).index("industrialization")
+
+
+# How the editor's preview and the changes page show a join and a split.
+
+
+def _preview_of(editor, essay, *blocks):
+    from essays.changes import revision_preview
+    from essays.services import preview_revision
+
+    _essay, live, plan, new_blocks = preview_revision(source=essay_source(*blocks))
+    return revision_preview(essay=essay, live=live, plan=plan, blocks=new_blocks, viewer=editor)
+
+
+def test_the_preview_lists_a_join_once_with_the_threads_of_both(essay, comments, editor):
+    from essays.changes import Outcome, ThreadFate
+
+    preview = _preview_of(editor, essay, P1, f"{P2} {P3}", P4, P5)
+    assert [(c.outcome, len(c.threads)) for c in preview.changes] == [(Outcome.MERGED, 4)]
+    joined = preview.changes[0]
+    assert [p.text for p in joined.before] == [P2, P3]
+    assert "<del>" not in joined.marked.before  # nothing taken out, only joined
+    assert preview.thread_counts[ThreadFate.FOLLOW] == 4
+    assert preview.thread_counts[ThreadFate.ORPHAN] == 0
+    assert (preview.added, preview.removed, preview.joined) == (0, 0, 1)
+
+
+def test_the_preview_lists_a_split_once_with_its_parts(essay, comments, editor):
+    from essays.changes import Outcome
+
+    opening, rest = P3.split(" Estimates ")
+    preview = _preview_of(editor, essay, P1, P2, opening, f"Estimates {rest}", P4, P5)
+    assert [(c.outcome, len(c.threads)) for c in preview.changes] == [(Outcome.SPLIT, 2)]
+    split = preview.changes[0]
+    assert [split.after.text, *[part.text for part in split.parts]] == [
+        f"Estimates {rest}",
+        opening,
+    ]
+    assert preview.added == 0
+
+
+def test_the_changes_page_shows_joins_and_splits_once(client, essay, comments, editor):
+    publish(editor, essay, P1, f"{P2} {P3}", P4, P5)
+    page = client.get(f"/essays/{essay.slug}/r/2/changes/").content.decode()
+    assert "0 added, 0 changed, 0 moved, 0 removed,\n  1 joined or split." in page
+    assert "2 paragraphs joined into one; their threads follow it." in page
+    assert page.count("The third paragraph counts the dead.") == 2  # before, and after
+    opening, rest = P3.split(" Estimates ")
+    publish(editor, essay, P1, f"{P2} {opening}", f"Estimates {rest}", P4, P5)
+    page = client.get(f"/essays/{essay.slug}/r/3/changes/").content.decode()
+    assert "One paragraph split into 2" in page
+    assert "0 added, 0 changed, 0 moved, 0 removed,\n  1 joined or split." in page
