@@ -587,10 +587,11 @@ class MixedLoad:
         return errors
 
 
-def measure_memory(bench: Bench, *, warm_up: int, measured: int) -> dict:
-    """Each worker's resident memory after `warm_up` requests of the mixed load and again
-    after `measured` more. gunicorn replaces a worker after max_requests: one replaced in
-    between is reported, not compared."""
+def measure_memory(bench: Bench, *, warm_up: int, measured: int, blocks: int = 3) -> dict:
+    """Each worker's resident memory after `warm_up` requests of the mixed load, then after
+    each of `blocks` blocks of `measured` more. Memory that settles grows in the first block
+    and not in the later ones; a leak grows in every block alike. gunicorn replaces a worker
+    after max_requests: one replaced in between is reported, not compared."""
     facts = bench.fixtures("describe")
     account = bench.fixtures("members", "memory", "2")
     member = signed_in(bench.site, facts["login_url"], account[0]["email"], bench.password)
@@ -604,27 +605,28 @@ def measure_memory(bench: Bench, *, warm_up: int, measured: int) -> dict:
     master = bench.processes["site"].pid
     step(f"Memory: a warm-up of {warm_up:,} mixed requests")
     errors = load.send(warm_up)
-    after_warm_up = gunicorn_workers(master)
-    step(f"Memory: {measured:,} more mixed requests")
+    readings = [gunicorn_workers(master)]
     started = time.perf_counter()
-    errors += load.send(measured)
+    for block in range(1, blocks + 1):
+        step(f"Memory: block {block} of {blocks}, {measured:,} more mixed requests")
+        errors += load.send(measured)
+        readings.append(gunicorn_workers(master))
     elapsed = time.perf_counter() - started
-    after = gunicorn_workers(master)
-    workers = [
-        {
-            "pid": pid,
-            "rss_after_warm_up_kb": after_warm_up[pid],
-            "rss_after_kb": after.get(pid),
-            "growth_kb": after[pid] - after_warm_up[pid] if pid in after else None,
-        }
-        for pid in sorted(after_warm_up)
-    ]
+    workers = []
+    for pid in sorted(readings[0]):
+        rss = [reading.get(pid) for reading in readings]
+        growth = [
+            None if before is None or after is None else after - before
+            for before, after in zip(rss, rss[1:], strict=False)
+        ]
+        workers.append({"pid": pid, "rss_kb": rss, "growth_kb": growth})
     return {
         "warm_up_requests": warm_up,
         "measured_requests": measured,
-        "requests_per_second": measured / elapsed,
+        "blocks": blocks,
+        "requests_per_second": measured * blocks / elapsed,
         "workers": workers,
-        "replaced_workers": sorted(set(after) - set(after_warm_up)),
+        "replaced_workers": sorted(set(readings[-1]) - set(readings[0])),
         "errors": len(errors),
         "first_errors": errors[:3],
     }
@@ -685,21 +687,25 @@ def report(results: dict) -> str:
             for error in row["first_errors"]:
                 lines.append(f"  error ({row['followers']:,} followers): {error}")
     if memory := results.get("memory"):
+        blocks = memory["blocks"]
         lines += [
             "",
             f"A worker's memory ({results['database']}): resident set (VmRSS) after "
-            f"{memory['warm_up_requests']:,} mixed requests, then after "
-            f"{memory['measured_requests']:,} more ({memory['requests_per_second']:.0f} req/s)",
+            f"{memory['warm_up_requests']:,} mixed requests, then its growth in each of "
+            f"{blocks} blocks of {memory['measured_requests']:,} more "
+            f"({memory['requests_per_second']:.0f} req/s). Flat: the later blocks add nothing.",
             "",
-            "| worker | after warm-up | after | growth |",
-            "|---:|---:|---:|---:|",
+            "| worker | after warm-up | "
+            + " | ".join(f"block {n}" for n in range(1, blocks + 1))
+            + " | at the end |",
+            "|---:|---:|" + "---:|" * (blocks + 1),
         ]
         for worker in memory["workers"]:
-            after, growth = worker["rss_after_kb"], worker["growth_kb"]
+            rss, growth = worker["rss_kb"], worker["growth_kb"]
             lines.append(
-                f"| {worker['pid']} | {worker['rss_after_warm_up_kb'] / 1024:.1f} MB "
-                f"| {'replaced' if after is None else f'{after / 1024:.1f} MB'} "
-                f"| {'-' if growth is None else f'{growth / 1024:+.1f} MB'} |"
+                f"| {worker['pid']} | {rss[0] / 1024:.1f} MB | "
+                + " | ".join("replaced" if g is None else f"{g / 1024:+.1f} MB" for g in growth)
+                + f" | {'replaced' if rss[-1] is None else f'{rss[-1] / 1024:.1f} MB'} |"
             )
         if memory["replaced_workers"] or memory["errors"]:
             lines.append(
