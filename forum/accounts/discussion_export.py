@@ -36,7 +36,9 @@ JSON object:
   body_html, status, removal_reason, anchor_text, anchor_revision, anchor_status, quote,
   quote_prefix, quote_suffix, quote_lost, locked_at, created, edited_at, and
   `earlier_versions` (the edit history, oldest first): body, body_html, written_at,
-  replaced_at.
+  replaced_at. reattached_at (when a moderator put the thread on another paragraph),
+  addressed_in and addressed_at (the revision its editor said took the thread up) came
+  after the first files: they are optional, null when absent.
 - `flags` (readers' reports), in the order made: id, comment (an id), reporter (an email),
   reason, note, created, resolved_at.
 - `decisions` (the audit log rows about this essay and its comments), in the order made: id,
@@ -133,6 +135,8 @@ COMMENT_FIELDS = [
     "created",
     "edited_at",
 ]
+# Comment fields that came after the first files: a file without them still reads.
+COMMENT_FIELDS_OPTIONAL = ["reattached_at", "addressed_in", "addressed_at"]
 EARLIER_VERSION_FIELDS = ["body", "body_html", "written_at", "replaced_at"]
 FLAG_FIELDS = ["reason", "note", "created", "resolved_at"]
 DECISION_FIELDS = ["action", "reason_code", "public_reason", "reason", "created"]
@@ -229,7 +233,7 @@ def discussion_export(essay: Essay) -> dict:
                 "parent": comment.parent_id,
                 "root": comment.root_id,
                 "author": email_of.get(comment.author_id),
-                **_values_out(comment, COMMENT_FIELDS),
+                **_values_out(comment, COMMENT_FIELDS + COMMENT_FIELDS_OPTIONAL),
                 "earlier_versions": earlier.get(comment.pk, []),
             }
             for comment in comments
@@ -600,6 +604,12 @@ class _Restore:
                 paragraph_id=self.paragraph_id(record, "paragraph", where, null=True),
                 author=self.member(record, "author", where, null=True),
                 **_values_in(Comment, COMMENT_FIELDS, record, where),
+                **_values_in(
+                    Comment,
+                    [name for name in COMMENT_FIELDS_OPTIONAL if name in record],
+                    record,
+                    where,
+                ),
             )
             _check_fields(comment, where)
             self._sanitize(comment)
