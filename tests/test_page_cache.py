@@ -1,9 +1,10 @@
 """No reader ever sees a stale reading page: the page is cached whole for anonymous visitors
 (and the essay's body for everyone), and every change a reader can see (a post, an edit, a
 deletion, each moderation decision, a revision, a re-attach, a thread marked addressed in a
-revision or the mark taken back, a rename, an account deleted) replaces it. Each case warms the cache, makes the change through the service a request
-would call, and reads the page again: as a visitor, and as a signed-in reader (who is served
-the threads rendered for every member, forum/discussion/pages.py)."""
+revision or the mark taken back, a rename, an account deleted) replaces it. Each case warms
+the cache, makes the change through the service a request would call, and reads the page
+again: as a visitor, and as a signed-in reader (who is served the threads rendered for every
+member, forum/discussion/pages.py)."""
 
 import re
 
