@@ -103,6 +103,15 @@ def test_the_editor_marks_a_thread_and_every_reader_sees_it_everywhere(world):
             assert f'href="{link}"' in html, (who, place)
 
 
+def test_the_threads_feed_entry_says_so(world):
+    services.thread_mark_addressed(editor=world["editor"], comment=world["thread"], revision=2)
+    feed = read(client_for(), f"/comments/{world['thread'].pk}/thread/feed/")
+    link = revision_changes_url(
+        slug=world["essay"].slug, number=2, paragraph_key=world["second"].key
+    )
+    assert f"{MARK} 2" in feed and f'{link}"&gt;' in feed  # absolute, escaped in Atom
+
+
 def test_a_thread_on_the_whole_essay_links_to_the_revisions_changes(world):
     services.thread_mark_addressed(editor=world["editor"], comment=world["on_essay"], revision=2)
     page = read(client_for(), world["essay"].get_absolute_url())
