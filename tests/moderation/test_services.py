@@ -453,3 +453,52 @@ def test_the_restriction_rule_in_force_is_the_tested_rule(veteran, moderator, un
         until=restriction.until, lifted_at=restriction.lifted_at, now=timezone.now()
     )
     assert in_force == restriction.is_active
+
+
+def test_threads_reattached_before_the_text_was_kept_get_it_back(veteran, moderator, essay):
+    """The migration that gives threads re-attached by the earlier service (which wrote the
+    new paragraph's text over the old) back the text they were written about."""
+    import importlib
+
+    from django.apps import apps
+
+    from essays.services import essay_import
+    from tests.conftest import essay_source
+
+    migration = importlib.import_module(
+        "forum.moderation.migrations.0004_reattached_threads_keep_their_text"
+    )
+    third = essay.paragraphs.get(position=2)
+    written_about = third.text
+    root = post(veteran, essay, "On the third.", paragraph=third)
+    reply = post(veteran, essay, "A reply.", parent=root)
+    essay_import(source=essay_source("First.", "Second."))
+    second = essay.paragraphs.get(text="Second.")
+    # What the earlier service did: four values per comment, the new paragraph's text.
+    decision = Decision.objects.create(
+        actor=moderator,
+        action=Decision.Action.REATTACH,
+        comment=root,
+        essay=essay,
+        previous_state={
+            "comments": {
+                str(c.pk): [third.pk, "orphaned", written_about, False] for c in (root, reply)
+            }
+        },
+    )
+    Comment.objects.filter(pk__in=[root.pk, reply.pk]).update(
+        paragraph=second, anchor_status="placed", anchor_text=second.text
+    )
+    later = post(veteran, essay, "Written since.", parent=root)
+    migration.restore_written_about(apps, None)
+    for comment in (root, reply, later):
+        comment.refresh_from_db()
+        assert comment.anchor_text == written_about and comment.anchor_status == "moved"
+        assert comment.reattached_at == decision.created
+    decision_undo(actor=moderator, decision=decision)
+    root.refresh_from_db()
+    assert (root.paragraph_id, root.anchor_status, root.reattached_at) == (
+        third.pk,
+        "orphaned",
+        None,
+    )
