@@ -128,3 +128,11 @@ def test_a_reply_written_after_the_reattachment_answers_the_same_text(world):
     reply = post(author, world["essay"], "Later.", parent=Comment.objects.get(pk=world["root"].pk))
     assert reply.anchor_text == BETA and reply.reattached_at is not None
     assert not reply.shows_old_anchor_text  # the thread's first comment shows it
+
+
+def test_the_moderators_page_of_the_comment_says_it_was_reattached(world):
+    reattach(world)
+    client = Client()
+    client.force_login(world["moderator"])
+    page = read(client, f"/moderation/comments/{world['root'].pk}/")
+    assert "Re-attached by a moderator on" in page
