@@ -178,8 +178,8 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
 def _shares_threads(request, *, essay, focus) -> bool:
     """Whether this reader is served the threads rendered for every signed-in reader: they
     see what a visitor sees (no moderator, no editor with their control under each thread,
-    nothing of theirs awaiting review), no comment is
-    to take the focus, and their address holds nothing of their own. Asked once a request."""
+    nothing of theirs awaiting review), no comment is to take the focus, and their address
+    holds nothing of their own. Asked once a request."""
     if not hasattr(request, "_shares_threads"):
         request._shares_threads = (
             request.user.is_authenticated
@@ -191,6 +191,7 @@ def _shares_threads(request, *, essay, focus) -> bool:
 
 
 def _may_mark_addressed(request, essay) -> bool:
+    """Whether this reader is the essay's editor, who may mark its threads addressed."""
     try:
         services.check_may_mark_addressed(request.user, essay)
     except Refused:
