@@ -126,6 +126,14 @@ class ParagraphChange:
     threads: list[ThreadSummary] = field(default_factory=list)
 
     @property
+    def anchor(self) -> str:
+        """Its id on the changes page, `p-<key>` of the paragraph it is about (a thread
+        marked "addressed" links there); empty in a preview, whose blocks have no key yet."""
+        block = self.after if self.after is not None else self.before[0]
+        paragraph = getattr(block, "paragraph", None)
+        return f"p-{paragraph.key}" if paragraph is not None else ""
+
+    @property
     def fate(self) -> ThreadFate | None:
         return FATE_OF.get(self.outcome)
 

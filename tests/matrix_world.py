@@ -287,7 +287,8 @@ def _check(w: World) -> None:
         "moved": ("published", "moved"),
         "orphaned": ("published", "orphaned"),
         "retired": ("published", "orphaned"),
-        "reattached": ("published", "placed"),
+        # On a paragraph whose text is not the one it was written about: it shows that text.
+        "reattached": ("published", "moved"),
         "draft": ("published", "placed"),
     }
     actual = {state: (c[state].status, c[state].anchor_status) for state in expected}
@@ -310,7 +311,9 @@ def fingerprint() -> dict:
         return list(model.objects.order_by("pk").values_list("pk", *fields))
 
     return {
-        "comments": rows(Comment, "status", "paragraph_id", "locked_at", "body", "anchor_status"),
+        "comments": rows(
+            Comment, "status", "paragraph_id", "locked_at", "body", "anchor_status", "addressed_in"
+        ),
         "essays": rows(Essay, "comments_open"),
         "flags": rows(Flag, "resolved_at"),
         "restrictions": rows(Restriction, "lifted_at"),

@@ -276,6 +276,46 @@ def revision_variants(w: World) -> list[Variant]:
     ]
 
 
+def addressed_variants(w: World) -> list[Variant]:
+    """Marking a thread addressed in a revision (the open essay has revisions 1 and 2, the
+    second published after its threads were written; the closed essay only a first).
+    Facts: "done" (the editor's mark is made), "bad" (400), "conflict" (409), "missing"."""
+    c = w.comments
+
+    def mark(label, state, data, *facts):
+        pk = MISSING_PK if state == "missing" else c[state].pk
+        return Variant(label, {"pk": pk}, posts={"post": data}, facts=frozenset(facts))
+
+    r2 = {"revision": "2"}
+    return [
+        mark("published/r2", "published", r2, "done"),
+        mark("reattached/r2", "reattached", r2, "done"),
+        mark("published/r1-before-it", "published", {"revision": "1"}, "bad"),
+        mark("published/r3-missing", "published", {"revision": "3"}, "bad"),
+        mark("published/no-revision", "published", {"revision": "two"}, "bad"),
+        mark("published/unmark-unmarked", "published", {"unmark": "1"}, "conflict"),
+        mark("closed/r2-of-another-essay", "closed", r2, "bad"),
+        mark("retired/a-reply", "retired", r2, "bad"),
+        mark("hidden/r2", "hidden", r2, "conflict"),
+        mark("pending/r2", "pending", r2, "conflict"),
+        mark("deleted/r2", "deleted", r2, "conflict"),
+        mark("draft/r1", "draft", {"revision": "1"}, "missing"),
+        mark("missing/r2", "missing", r2, "missing"),
+    ]
+
+
+def may_mark_addressed(c: Cell) -> frozenset:
+    """Only the essay's editor (here the superuser) marks a thread addressed: anyone else
+    is refused before anything is looked up, missing threads included."""
+    if c.role != "superuser":
+        return FORBIDDEN
+    if c.has("done"):
+        return success(c)
+    if c.has("missing"):
+        return NOT_FOUND
+    return CONFLICT if c.has("conflict") else BAD
+
+
 def single(**posts: dict) -> Callable[[World], list[Variant]]:
     return lambda w: [Variant("-", posts=posts or {"post": {}})]
 
@@ -735,6 +775,13 @@ TABLE: dict[str, Url] = {
         get=own_comment(everyone(OK)),
         post=own_comment(success),
         keys=("published", "pending"),
+    ),
+    "discussion:thread_addressed": Url(
+        addressed_variants,
+        get=post_only(members),
+        post=members(may_mark_addressed),
+        must_change=True,
+        keys=("published/r2", "closed/r2-of-another-essay"),
     ),
     "discussion:comment_delete": Url(
         comment_variants,

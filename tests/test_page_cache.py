@@ -1,9 +1,10 @@
 """No reader ever sees a stale reading page: the page is cached whole for anonymous visitors
 (and the essay's body for everyone), and every change a reader can see (a post, an edit, a
-deletion, each moderation decision, a revision, a re-attach, a rename, an account deleted)
-replaces it. Each case warms the cache, makes the change through the service a request
-would call, and reads the page again: as a visitor, and as a signed-in reader (who is served
-the threads rendered for every member, forum/discussion/pages.py)."""
+deletion, each moderation decision, a revision, a re-attach, a thread marked addressed in a
+revision or the mark taken back, a rename, an account deleted) replaces it. Each case warms
+the cache, makes the change through the service a request would call, and reads the page
+again: as a visitor, and as a signed-in reader (who is served the threads rendered for every
+member, forum/discussion/pages.py)."""
 
 import re
 
@@ -174,6 +175,24 @@ def test_a_revision_shows_its_text_and_a_reattached_thread_moves(world):
         ),
     )
     assert "On earlier versions" in before and "On earlier versions" not in after
+
+
+def test_marking_a_thread_addressed_and_taking_the_mark_back_show(world):
+    from django.contrib.auth.models import Permission
+
+    comment = published(world)
+    essay_import(source=essay_source("The first paragraph, revised.", SOURCE[1]))  # revision 2
+    editor = make_user("editor@example.org", "Editor")
+    editor.user_permissions.add(Permission.objects.get(codename="change_essay"))
+    before, after = change_and_read(
+        world,
+        lambda: discussion.thread_mark_addressed(editor=editor, comment=comment, revision=2),
+    )
+    assert "Addressed in revision 2" not in before and "Addressed in revision 2" in after
+    before, after = change_and_read(
+        world, lambda: discussion.thread_unmark_addressed(editor=editor, comment=comment)
+    )
+    assert "Addressed in revision 2" in before and "Addressed in revision 2" not in after
 
 
 def test_a_rename_shows_on_every_comment(world):

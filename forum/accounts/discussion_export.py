@@ -38,6 +38,9 @@ JSON object:
   edited_at, and `earlier_versions` (the edit history, oldest first): body, body_html,
   written_at, replaced_at. quote_now and quote_start (where a revision's edit left the
   passage) came after the first files: a comment without them has none ("" and null).
+  reattached_at (when a moderator put the thread on another paragraph), addressed_in and
+  addressed_at (the revision its editor said took the thread up) came later still: they
+  are optional, null when absent.
 - `flags` (readers' reports), in the order made: id, comment (an id), reporter (an email),
   reason, note, created, resolved_at.
 - `decisions` (the audit log rows about this essay and its comments), in the order made: id,
@@ -139,6 +142,8 @@ COMMENT_FIELDS = [
 # Comment fields that came after the first files of version 1, with what a record without
 # them means.
 COMMENT_FIELDS_ADDED = {"quote_now": "", "quote_start": None}
+# Comment fields that came after the first files: a file without them still reads.
+COMMENT_FIELDS_OPTIONAL = ["reattached_at", "addressed_in", "addressed_at"]
 EARLIER_VERSION_FIELDS = ["body", "body_html", "written_at", "replaced_at"]
 FLAG_FIELDS = ["reason", "note", "created", "resolved_at"]
 DECISION_FIELDS = ["action", "reason_code", "public_reason", "reason", "created"]
@@ -235,7 +240,7 @@ def discussion_export(essay: Essay) -> dict:
                 "parent": comment.parent_id,
                 "root": comment.root_id,
                 "author": email_of.get(comment.author_id),
-                **_values_out(comment, COMMENT_FIELDS),
+                **_values_out(comment, COMMENT_FIELDS + COMMENT_FIELDS_OPTIONAL),
                 "earlier_versions": earlier.get(comment.pk, []),
             }
             for comment in comments
@@ -606,6 +611,12 @@ class _Restore:
                 paragraph_id=self.paragraph_id(record, "paragraph", where, null=True),
                 author=self.member(record, "author", where, null=True),
                 **_values_in(Comment, COMMENT_FIELDS, {**COMMENT_FIELDS_ADDED, **record}, where),
+                **_values_in(
+                    Comment,
+                    [name for name in COMMENT_FIELDS_OPTIONAL if name in record],
+                    record,
+                    where,
+                ),
             )
             _check_fields(comment, where)
             self._sanitize(comment)

@@ -27,12 +27,13 @@ from essays.models import Essay, Paragraph
 
 from .access import can_read_text
 from .annotations import absolute, annotation_id
+from .links import revision_changes_url
 from .models import Comment
 
 # The latest entries a feed carries: a reader polls, so older ones are already read.
 FEED_ENTRIES = 50
 # Part of every ETag: change it when a feed's format changes, so readers fetch it again.
-FEED_FORMAT = "1"
+FEED_FORMAT = "2"
 # RFC 4685: an entry that replies names the entry it answers.
 THREADING_NS = "http://purl.org/syndication/thread/1.0"
 
@@ -139,7 +140,7 @@ class CommentFeed(Feed):
 
     def item_extra_kwargs(self, comment):
         return {
-            "content_html": answered_html(comment) + comment.body_html,
+            "content_html": answered_html(comment) + comment.body_html + addressed_html(comment),
             "in_reply_to": annotation_id(comment.parent_id) if comment.parent_id else None,
         }
 
@@ -161,6 +162,23 @@ def answered_html(comment: Comment) -> str:
         '<blockquote cite="{}"><p>{}</p></blockquote>',
         absolute(comment.paragraph.get_absolute_url()),
         answered,
+    )
+
+
+def addressed_html(comment: Comment) -> str:
+    """After a thread's first comment, the revision its essay's editor said took it up,
+    linked to what that revision changed."""
+    if not comment.addressed_in:
+        return ""
+    url = revision_changes_url(
+        slug=comment.essay.slug,
+        number=comment.addressed_in,
+        paragraph_key=comment.paragraph.key if comment.paragraph_id else "",
+    )
+    return format_html(
+        '<p><a href="{}">{}</a></p>',
+        absolute(url),
+        _("Addressed in revision %(number)s") % {"number": comment.addressed_in},
     )
 
 

@@ -101,6 +101,13 @@ class Comment(models.Model):
     quote_start = models.PositiveIntegerField(
         _("where the passage starts in the paragraph's text"), null=True, blank=True
     )
+    # Set on every comment of a thread a moderator put on another paragraph. The thread
+    # keeps the text it was written about (anchor_text): readers see what it answered.
+    reattached_at = models.DateTimeField(_("re-attached by a moderator at"), null=True, blank=True)
+    # Set on a thread's first comment by the essay's editor: the revision that took up what
+    # it says (criticism addressed after it was written).
+    addressed_in = models.PositiveIntegerField(_("addressed in revision"), null=True, blank=True)
+    addressed_at = models.DateTimeField(_("marked addressed at"), null=True, blank=True)
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
     )
@@ -235,12 +242,19 @@ class Comment(models.Model):
 
     @property
     def shows_old_anchor_text(self) -> bool:
-        """A thread whose paragraph changed since shows the text it was written about."""
-        return (
-            self.anchor_status == self.AnchorStatus.MOVED
-            and bool(self.anchor_text)
-            and self.depth == 0
-        )
+        """A thread shows the text it was written about where its paragraph no longer reads
+        so: the paragraph changed, or a moderator put the thread on another paragraph (which
+        a later revision may have retired: its group then shows that paragraph's text)."""
+        if self.depth != 0 or not self.anchor_text:
+            return False
+        if self.anchor_status == self.AnchorStatus.MOVED:
+            return True
+        return self.reattached_at is not None and self.anchor_status == self.AnchorStatus.ORPHANED
+
+    @property
+    def is_addressable(self) -> bool:
+        """Whether an editor may mark it addressed: a published thread's first comment."""
+        return self.parent_id is None and self.status == self.Status.PUBLISHED
 
     @property
     def is_placeholder(self) -> bool:

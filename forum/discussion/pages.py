@@ -227,9 +227,10 @@ class SharedThreads:
         return self.pieces == [""]
 
 
-def members_threads(request, *, essay, variant, load) -> tuple[ThreadPage, str]:
-    """The page of threads (`load()`: as a visitor sees it) for this signed-in reader, and
-    its HTML, from the shared rendering when it was made at the essay's current version."""
+def members_threads(request, *, essay, variant, load, paragraph=None) -> tuple[ThreadPage, str]:
+    """The page of threads (`load()`: as a visitor sees it) of `paragraph` (None: of the
+    whole essay) for this signed-in reader, and its HTML, from the shared rendering when it
+    was made at the essay's current version."""
 
     def render() -> SharedThreads:
         page = load()
@@ -237,7 +238,9 @@ def members_threads(request, *, essay, variant, load) -> tuple[ThreadPage, str]:
             version=essay.discussion_version,
             number=page.number,
             has_next=page.has_next,
-            html=_render_shared(request, essay, "discussion/_thread.html", nodes=page.threads)
+            html=_render_shared(
+                request, essay, "discussion/_thread.html", nodes=page.threads, paragraph=paragraph
+            )
             if page.threads
             else "",
             authors=_authors(page.threads),

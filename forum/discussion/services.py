@@ -11,11 +11,13 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from essays.models import Essay, Paragraph
+from essays.services import check_can_publish
 from forum.refusals import Refused, consume_or_refuse
 
 from .markup import has_visible_text, normalize_body, render_comment
@@ -30,6 +32,7 @@ from .quotes import (
     locate_quote,
 )
 from .signals import comment_held, comment_published, comment_removed
+from .threads import revisions_after
 
 # Ids named in one query's IN list: within SQLite's oldest limit on parameters (999).
 IDS_PER_QUERY = 900
@@ -215,6 +218,7 @@ def comment_post(
             anchor_text=parent.anchor_text if parent else paragraph.text if paragraph else "",
             anchor_revision=parent.anchor_revision if parent else essay.revision,
             anchor_status=parent.anchor_status if parent else Comment.AnchorStatus.PLACED,
+            reattached_at=parent.reattached_at if parent else None,
             quote=quote,
             quote_prefix=quote_prefix,
             quote_suffix=quote_suffix,
@@ -468,6 +472,86 @@ def comment_delete(*, comment: Comment, actor) -> Comment:
     comment.save(update_fields=["status"])
     _announce(comment_removed, comment)
     return comment
+
+
+def check_may_mark_addressed(user, essay: Essay) -> None:
+    """Whoever may publish revisions of the essay may say which of its threads a revision
+    took up. (Editors are the site's, not an essay's: `essay` is where that would change.)"""
+    check_can_publish(user)
+
+
+def access_thread_for_addressing(*, editor, comment_id: int, lock: bool = False) -> Comment:
+    """A thread's first comment on a published essay, for its editor to mark addressed or
+    not; Refused if `editor` is not the essay's editor, or if it is a reply; 404 if absent.
+
+    Services pass `lock`: the row is locked and read afresh (a moderator may just have
+    removed it)."""
+    comments = Comment.objects.select_related("essay", "paragraph")
+    if lock:
+        comments = comments.select_for_update(of=("self",))
+    comment = comments.filter(pk=comment_id, essay__in=Essay.objects.published()).first()
+    if comment is not None:
+        check_may_mark_addressed(editor, comment.essay)
+    else:
+        check_can_publish(editor)  # a non-editor learns nothing of which comments exist
+        raise Http404("No such comment.")
+    if comment.parent_id is not None:
+        raise Refused(
+            _("Only a thread can be marked addressed, not a reply: mark its first comment."),
+            status=400,
+        )
+    return comment
+
+
+@transaction.atomic
+def thread_mark_addressed(*, editor, comment: Comment, revision: int) -> Comment:
+    """The essay's editor says that `revision` took up what the thread says: readers see
+    the mark, linked to what that revision changed. Only a published thread, and only a
+    revision of its essay published after the thread was written."""
+    root = access_thread_for_addressing(editor=editor, comment_id=comment.pk, lock=True)
+    if not root.is_addressable:
+        raise Refused(
+            _("Only a published thread can be marked addressed; this one is “%(status)s”.")
+            % {"status": root.get_status_display()},
+            status=409,
+        )
+    if not root.essay.revisions.filter(number=revision).exists():
+        raise Refused(
+            _("“%(essay)s” has no revision %(number)s.")
+            % {"essay": root.essay.title, "number": revision},
+            status=400,
+        )
+    if not revisions_after(root).filter(number=revision).exists():
+        raise Refused(
+            _(
+                "Revision %(number)s was published before this thread was written: choose "
+                "a later one."
+            )
+            % {"number": revision},
+            status=400,
+        )
+    if root.addressed_in == revision:
+        raise Refused(
+            _("This thread is already marked addressed in revision %(number)s.")
+            % {"number": revision},
+            status=409,
+        )
+    root.addressed_in = revision
+    root.addressed_at = timezone.now()
+    root.save(update_fields=["addressed_in", "addressed_at"])
+    return root
+
+
+@transaction.atomic
+def thread_unmark_addressed(*, editor, comment: Comment) -> Comment:
+    """Take the mark back (in whatever state the thread is now)."""
+    root = access_thread_for_addressing(editor=editor, comment_id=comment.pk, lock=True)
+    if root.addressed_in is None:
+        raise Refused(_("This thread is not marked addressed."), status=409)
+    root.addressed_in = None
+    root.addressed_at = None
+    root.save(update_fields=["addressed_in", "addressed_at"])
+    return root
 
 
 @transaction.atomic

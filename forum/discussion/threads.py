@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 
 from essays.hooks import ThreadSummary
-from essays.models import Essay, Paragraph
+from essays.models import Essay, EssayRevision, Paragraph
 
 from .access import excerpt_for
 from .models import Comment
@@ -243,6 +243,18 @@ def thread_of(comment: Comment, *, viewer=None) -> list[ThreadNode]:
         moderator_view=moderator_view,
         moderator_ids=frozenset(policy().moderator_ids()),
     )
+
+
+def revisions_after(root: Comment):
+    """The essay's revisions published after this thread was written, newest first: those
+    that may have taken up what it says. (A response imported without a date has only the
+    revision it was written against to go by.)"""
+    revisions = EssayRevision.objects.filter(
+        essay_id=root.essay_id, number__gt=root.anchor_revision
+    )
+    if root.created is not None:
+        revisions = revisions.filter(created__gt=root.created)
+    return revisions.order_by("-number")
 
 
 def published_count(*, essay: Essay, paragraph: Paragraph | None) -> int:

@@ -41,5 +41,6 @@ urlpatterns = [
     path("comments/<int:pk>/reply/", views.comment_reply, name="comment_reply"),
     path("comments/<int:pk>/edit/", views.comment_edit, name="comment_edit"),
     path("comments/<int:pk>/delete/", views.comment_delete, name="comment_delete"),
+    path("comments/<int:pk>/addressed/", views.thread_addressed, name="thread_addressed"),
     path("members/<int:pk>/feed/", feeds.member_feed, name="member_feed"),
 ]

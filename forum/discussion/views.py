@@ -24,7 +24,7 @@ from essays.models import Essay, Paragraph
 from essays.states import essay_state, state_key
 from forum.ids import parse_id
 from forum.ratelimits import client_address
-from forum.refusals import Refused
+from forum.refusals import Refused, refusal_response
 
 from . import annotations, pages, services
 from .access import access_comment, access_comment_for_reply, can_read_text
@@ -45,6 +45,7 @@ from .threads import (
     page_number_of,
     published_count,
     replies_before,
+    revisions_after,
     thread_of,
     thread_page,
     thread_replies_page,
@@ -150,6 +151,7 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
         "thread": page.threads,
         "threads_html": threads_html,
         "moderator": moderator,
+        "may_mark_addressed": _may_mark_addressed(request, essay),
         "order": order,
         "region_id": region_id,
         "page_url": page_url,
@@ -165,15 +167,26 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
 
 def _shares_threads(request, *, essay, focus) -> bool:
     """Whether this reader is served the threads rendered for every signed-in reader: they
-    see what a visitor sees (no moderator, nothing of theirs awaiting review), no comment is
-    to take the focus, and their address holds nothing of their own. Asked once a request."""
+    see what a visitor sees (no moderator, no editor with their control under each thread,
+    nothing of theirs awaiting review), no comment is to take the focus, and their address
+    holds nothing of their own. Asked once a request."""
     if not hasattr(request, "_shares_threads"):
         request._shares_threads = (
             request.user.is_authenticated
             and not policy().is_moderator(request.user)
+            and not _may_mark_addressed(request, essay)
             and not Comment.objects.awaiting_review_by(request.user, essay=essay).exists()
         )
     return request._shares_threads and focus is None
+
+
+def _may_mark_addressed(request, essay) -> bool:
+    """Whether this reader is the essay's editor, who may mark its threads addressed."""
+    try:
+        services.check_may_mark_addressed(request.user, essay)
+    except Refused:
+        return False
+    return True
 
 
 def _threads(request, *, essay, paragraph, order, focus) -> tuple[ThreadPage, str]:
@@ -202,6 +215,7 @@ def _threads(request, *, essay, paragraph, order, focus) -> tuple[ThreadPage, st
         essay=essay,
         variant=(region, order, str(number), request.get_full_path()),
         load=lambda: load(None),
+        paragraph=paragraph,
     )
 
 
@@ -597,8 +611,21 @@ def comment_thread(request, pk):
         "page": thread_replies_page(comment, viewer=request.user, number=_page_number(request)),
         "place_url": _url_in_place(request, comment),
         "moderator": moderator_view,
+        "paragraph": comment.paragraph,
+        **_addressing_context(request, comment),
     }
     return render(request, "discussion/thread_detail.html", context)
+
+
+def _addressing_context(request, root) -> dict:
+    """The editor's control on a thread's page: the revisions that may have taken it up.
+    Nothing for anyone else (the page is rendered for each reader, never shared)."""
+    if not _may_mark_addressed(request, root.essay):
+        return {}
+    return {
+        "may_mark_addressed": True,
+        "revisions_after": list(revisions_after(root).values_list("number", flat=True)),
+    }
 
 
 @login_required
@@ -635,6 +662,31 @@ def comment_delete(request, pk):
         services.comment_delete(comment=comment, actor=request.user)
         return redirect(comment.get_absolute_url())
     return render(request, "discussion/comment_delete.html", {"comment": comment})
+
+
+@login_required
+@require_POST
+def thread_addressed(request, pk):
+    """The essay's editor marks a thread addressed in a revision, or (`unmark`) takes the
+    mark back; then the thread's page again."""
+    root = services.access_thread_for_addressing(editor=request.user, comment_id=pk)
+    back = f"{reverse('discussion:comment_thread', kwargs={'pk': root.pk})}#addressed"
+    try:
+        if "unmark" in request.POST:
+            services.thread_unmark_addressed(editor=request.user, comment=root)
+            messages.success(request, _("The thread is no longer marked addressed."))
+        else:
+            number = parse_id(request.POST.get("revision", ""))
+            if number is None:
+                raise Refused(_("Choose the revision that took up this thread."), status=400)
+            services.thread_mark_addressed(editor=request.user, comment=root, revision=number)
+            messages.success(
+                request,
+                _("The thread is marked addressed in revision %(number)s.") % {"number": number},
+            )
+    except Refused as refusal:
+        return refusal_response(request, refusal, back_url=back)
+    return redirect(back)
 
 
 @require_POST

@@ -452,9 +452,16 @@ def essay_comments_set(*, actor, essay: Essay, open_: bool, reason: str = "") ->
 
 @transaction.atomic
 def thread_reattach(*, actor, comment: Comment, paragraph, reason: str = "") -> Decision:
-    """Put a thread that moved or was orphaned by a revision on another live paragraph."""
+    """Put a thread that moved or was orphaned by a revision on another live paragraph.
+
+    The thread keeps the text it was written about: readers see it beside the paragraph it
+    now sits on, with the moderator's re-attachment said, whenever the two differ."""
     check_moderator(actor)
-    root = Comment.objects.select_for_update().get(pk=comment.thread_root_id)
+    root = (
+        Comment.objects.select_for_update(of=("self",))
+        .select_related("paragraph")
+        .get(pk=comment.thread_root_id)
+    )
     paragraph = Paragraph.objects.get(pk=paragraph.pk)  # its state now, not as it was passed
     if paragraph.essay_id != root.essay_id or not paragraph.is_live or not paragraph.is_commentable:
         raise Refused(_("Choose a live paragraph of the same essay."))
@@ -462,15 +469,24 @@ def thread_reattach(*, actor, comment: Comment, paragraph, reason: str = "") -> 
         Comment.objects.select_for_update().filter(models.Q(pk=root.pk) | models.Q(root=root))
     )
     state = ThreadAnchors.of(thread).dump()
+    # A comment from before texts were remembered answered its paragraph as it reads now
+    # (a thread on the whole essay answered no paragraph's text).
+    written_about = root.anchor_text or (root.paragraph.text if root.paragraph else "")
+    now = timezone.now()
     for c in thread:
+        c.anchor_text = c.anchor_text or written_about
         c.paragraph = paragraph
-        c.anchor_status = Comment.AnchorStatus.PLACED
-        c.anchor_text = paragraph.text
+        c.anchor_status = (
+            Comment.AnchorStatus.PLACED
+            if c.anchor_text in ("", paragraph.text)
+            else Comment.AnchorStatus.MOVED
+        )
+        c.reattached_at = now
         c.quote_lost = (
             bool(c.quote)
             and locate_quote(paragraph.text, c.quote, c.quote_prefix, c.quote_suffix) is None
         )
-    Comment.objects.bulk_update(thread, ["paragraph", "anchor_status", "anchor_text", "quote_lost"])
+    Comment.objects.bulk_update(thread, ThreadAnchors.FIELDS)
     return _decide(
         actor=actor,
         action=Decision.Action.REATTACH,

@@ -74,15 +74,41 @@ class RestrictionsLifted(Snapshot):
 
 @dataclass(frozen=True)
 class ThreadAnchors(Snapshot):
-    """Per comment of a thread (by id): paragraph id, anchor status, anchor text, quote lost."""
+    """Per comment of a thread (by id): paragraph id, anchor status, anchor text, quote lost,
+    and when a moderator re-attached it (ISO 8601 or null; decisions logged before that was
+    kept store four values: the thread had not been re-attached, as far as it could tell)."""
 
     comments: dict[str, list]
+
+    FIELDS = ["paragraph", "anchor_status", "anchor_text", "quote_lost", "reattached_at"]
 
     @classmethod
     def of(cls, comments) -> "ThreadAnchors":
         return cls(
             comments={
-                str(c.pk): [c.paragraph_id, c.anchor_status, c.anchor_text, c.quote_lost]
+                str(c.pk): [
+                    c.paragraph_id,
+                    c.anchor_status,
+                    c.anchor_text,
+                    c.quote_lost,
+                    c.reattached_at.isoformat() if c.reattached_at else None,
+                ]
                 for c in comments
             }
         )
+
+    def restore(self, comments: list[Comment], *, root_id: int) -> None:
+        """Put each comment's anchor back as recorded; a comment recorded nowhere (a reply
+        written since) takes its thread's first comment's, without a lost quote."""
+        root = self.comments[str(root_id)]
+        default = [*root[:3], False, *root[4:]]
+        for comment in comments:
+            values = self.comments.get(str(comment.pk), default)
+            paragraph_id, status, text, lost = values[:4]
+            reattached_at = values[4] if len(values) > 4 else None
+            comment.paragraph_id, comment.anchor_status = paragraph_id, status
+            comment.anchor_text, comment.quote_lost = text, lost
+            comment.reattached_at = (
+                timezone.datetime.fromisoformat(reattached_at) if reattached_at else None
+            )
+        Comment.objects.bulk_update(comments, self.FIELDS)

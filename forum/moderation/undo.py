@@ -152,20 +152,12 @@ def _undo_lift(decision: Decision, actor) -> dict:
 def _undo_reattach(decision: Decision, actor) -> dict:
     """Put a re-attached thread back where it was, with the replies posted since: they
     belong to the thread, so they follow its root."""
-    recorded = ThreadAnchors.load(decision.previous_state).comments
     root_id = decision.comment_id
     thread = list(
         Comment.objects.select_for_update().filter(models.Q(pk=root_id) | models.Q(root_id=root_id))
     )
     replaced = ThreadAnchors.of(thread)
-    root_paragraph, root_status, root_text, _lost = recorded[str(root_id)]
-    for comment in thread:
-        paragraph_id, status, text, lost = recorded.get(
-            str(comment.pk), [root_paragraph, root_status, root_text, False]
-        )
-        comment.paragraph_id, comment.anchor_status = paragraph_id, status
-        comment.anchor_text, comment.quote_lost = text, lost
-    Comment.objects.bulk_update(thread, ["paragraph", "anchor_status", "anchor_text", "quote_lost"])
+    ThreadAnchors.load(decision.previous_state).restore(thread, root_id=root_id)
     return replaced.dump()
 
 

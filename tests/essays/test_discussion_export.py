@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
@@ -105,6 +106,9 @@ def rich_essay(db, moderator):
     essay = essay_import(source=REVISED).essay
     moderation.thread_reattach(actor=moderator, comment=moved_away, paragraph=p4, reason="Fits.")
     post(alice, essay, "Written on the second revision.", paragraph=p4)
+    editor = make_user("editor@example.org", "Ed Itor")
+    editor.user_permissions.add(Permission.objects.get(codename="change_essay"))
+    discussion.thread_mark_addressed(editor=editor, comment=doomed, revision=2)
     moderation.essay_comments_set(actor=moderator, essay=essay, open_=False)
     Essay.objects.filter(pk=essay.pk).update(premoderated=True)  # as the admin would
     subscription_set(user=dan, essay=essay, level=Subscription.Level.FOLLOW)

@@ -324,16 +324,29 @@ def test_only_moderators_can_take_decisions(veteran, user, staff, essay):
     assert not Decision.objects.exists()
 
 
+ANCHOR_FIELDS = ["paragraph_id", "anchor_status", "anchor_text", "anchor_revision"]
+ANCHOR_FIELDS += ["quote_lost", "reattached_at"]
+
+
+def anchors(*comments) -> list[tuple]:
+    return [
+        tuple(getattr(Comment.objects.get(pk=c.pk), name) for name in ANCHOR_FIELDS)
+        for c in comments
+    ]
+
+
 def test_a_moderator_reattaches_an_orphaned_thread_and_can_undo_it(veteran, moderator, essay):
     from essays.services import essay_import
     from tests.conftest import essay_source
 
     third = essay.paragraphs.get(position=2)
+    written_about = third.text
     root = post(veteran, essay, "On the third.", paragraph=third)
     reply = post(veteran, essay, "A reply.", parent=root)
     essay_import(source=essay_source("First.", "Second."))
     root.refresh_from_db()
     assert root.anchor_status == "orphaned"
+    orphaned = anchors(root, reply)
     second = essay.paragraphs.get(text="Second.")
     with pytest.raises(Refused):
         services.thread_reattach(actor=moderator, comment=root, paragraph=third)  # retired
@@ -342,12 +355,76 @@ def test_a_moderator_reattaches_an_orphaned_thread_and_can_undo_it(veteran, mode
     )
     for comment in (root, reply):
         comment.refresh_from_db()
-        assert comment.paragraph == second and comment.anchor_status == "placed"
+        # On its new paragraph, still answering the text it was written about.
+        assert comment.paragraph == second and comment.anchor_status == "moved"
+        assert comment.anchor_text == written_about and comment.anchor_revision == 1
+        assert comment.reattached_at is not None
+    assert root.shows_old_anchor_text and not reply.shows_old_anchor_text
     assert decision.action == Decision.Action.REATTACH and decision.comment == root
     decision_undo(actor=moderator, decision=decision)
-    for comment in (root, reply):
-        comment.refresh_from_db()
-        assert comment.paragraph == third and comment.anchor_status == "orphaned"
+    assert anchors(root, reply) == orphaned  # exactly as it was
+
+
+def test_a_thread_reattached_to_the_same_text_shows_no_old_text(veteran, moderator, essay):
+    from essays.services import essay_import
+    from tests.conftest import essay_source
+
+    third = essay.paragraphs.get(position=2)
+    root = post(veteran, essay, "On the third.", paragraph=third)
+    # The third paragraph's text comes back as a new paragraph the matcher did not pair.
+    essay_import(source=essay_source("First.", "Second."))
+    essay_import(source=essay_source("First.", "Second.", third.text))
+    again = essay.paragraphs.live().get(text=third.text)
+    assert again.pk != third.pk
+    services.thread_reattach(actor=moderator, comment=root, paragraph=again)
+    root.refresh_from_db()
+    assert root.anchor_status == "placed" and not root.shows_old_anchor_text
+
+
+def test_undoing_a_second_reattach_puts_back_the_first(veteran, moderator, essay):
+    from essays.services import essay_import
+    from tests.conftest import essay_source
+
+    third = essay.paragraphs.get(position=2)
+    root = post(veteran, essay, "On the third.", paragraph=third)
+    essay_import(source=essay_source("First.", "Second."))
+    first, second = essay.paragraphs.live().order_by("position")
+    services.thread_reattach(actor=moderator, comment=root, paragraph=first)
+    after_first = anchors(root)
+    second_decision = services.thread_reattach(actor=moderator, comment=root, paragraph=second)
+    assert anchors(root) != after_first
+    decision_undo(actor=moderator, decision=second_decision)
+    assert anchors(root) == after_first
+
+
+def test_an_undo_logged_before_reattachments_were_dated_still_applies(veteran, moderator, essay):
+    """A decision stored before the snapshot kept the re-attachment's date has four values
+    per comment: undoing it puts the thread back, not re-attached."""
+    from essays.services import essay_import
+    from tests.conftest import essay_source
+
+    third = essay.paragraphs.get(position=2)
+    root = post(veteran, essay, "On the third.", paragraph=third)
+    essay_import(source=essay_source("First.", "Second."))
+    root.refresh_from_db()
+    old = Comment.objects.filter(pk=root.pk)
+    old_state = {"comments": {str(root.pk): [third.pk, "orphaned", root.anchor_text, False]}}
+    second = essay.paragraphs.get(text="Second.")
+    old.update(paragraph=second, anchor_status="placed", anchor_text=second.text)
+    decision = Decision.objects.create(
+        actor=moderator,
+        action=Decision.Action.REATTACH,
+        comment=root,
+        essay=essay,
+        previous_state=old_state,
+    )
+    decision_undo(actor=moderator, decision=decision)
+    root.refresh_from_db()
+    assert (root.paragraph_id, root.anchor_status, root.reattached_at) == (
+        third.pk,
+        "orphaned",
+        None,
+    )
 
 
 @pytest.mark.parametrize(
@@ -376,3 +453,52 @@ def test_the_restriction_rule_in_force_is_the_tested_rule(veteran, moderator, un
         until=restriction.until, lifted_at=restriction.lifted_at, now=timezone.now()
     )
     assert in_force == restriction.is_active
+
+
+def test_threads_reattached_before_the_text_was_kept_get_it_back(veteran, moderator, essay):
+    """The migration that gives threads re-attached by the earlier service (which wrote the
+    new paragraph's text over the old) back the text they were written about."""
+    import importlib
+
+    from django.apps import apps
+
+    from essays.services import essay_import
+    from tests.conftest import essay_source
+
+    migration = importlib.import_module(
+        "forum.moderation.migrations.0004_reattached_threads_keep_their_text"
+    )
+    third = essay.paragraphs.get(position=2)
+    written_about = third.text
+    root = post(veteran, essay, "On the third.", paragraph=third)
+    reply = post(veteran, essay, "A reply.", parent=root)
+    essay_import(source=essay_source("First.", "Second."))
+    second = essay.paragraphs.get(text="Second.")
+    # What the earlier service did: four values per comment, the new paragraph's text.
+    decision = Decision.objects.create(
+        actor=moderator,
+        action=Decision.Action.REATTACH,
+        comment=root,
+        essay=essay,
+        previous_state={
+            "comments": {
+                str(c.pk): [third.pk, "orphaned", written_about, False] for c in (root, reply)
+            }
+        },
+    )
+    Comment.objects.filter(pk__in=[root.pk, reply.pk]).update(
+        paragraph=second, anchor_status="placed", anchor_text=second.text
+    )
+    later = post(veteran, essay, "Written since.", parent=root)
+    migration.restore_written_about(apps, None)
+    for comment in (root, reply, later):
+        comment.refresh_from_db()
+        assert comment.anchor_text == written_about and comment.anchor_status == "moved"
+        assert comment.reattached_at == decision.created
+    decision_undo(actor=moderator, decision=decision)
+    root.refresh_from_db()
+    assert (root.paragraph_id, root.anchor_status, root.reattached_at) == (
+        third.pk,
+        "orphaned",
+        None,
+    )

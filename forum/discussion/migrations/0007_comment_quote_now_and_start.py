@@ -3,14 +3,11 @@
 from django.db import migrations, models
 
 
-# Numbered 0007: 0006 is another change's, made alongside. Whichever merges second puts
-# the other in its dependencies.
-
 
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('discussion', '0005_imported_source'),
+        ('discussion', '0006_reattached_and_addressed'),
     ]
 
     operations = [
