@@ -21,7 +21,13 @@ from forum.refusals import Refused, consume_or_refuse
 from .markup import has_visible_text, normalize_body, render_comment
 from .models import Comment, CommentRevision
 from .policy import policy
-from .quotes import QUOTE_CONTEXT_STORED, QUOTE_MAX_LENGTH, context_around, locate_quote
+from .quotes import (
+    QUOTE_CONTEXT_STORED,
+    QUOTE_MAX_LENGTH,
+    context_around,
+    locate_quote,
+    whole_words,
+)
 from .signals import comment_held, comment_published, comment_removed
 
 # Ids named in one query's IN list: within SQLite's oldest limit on parameters (999).
@@ -240,6 +246,9 @@ def _check_quote(paragraph, quote: str, prefix: str, suffix: str) -> tuple[str, 
         raise Refused(
             _("The quoted passage is not in this paragraph: copy it exactly, or leave it empty.")
         )
+    start, end = whole_words(paragraph.text, start, start + len(quote))
+    if end - start <= QUOTE_MAX_LENGTH:
+        quote = paragraph.text[start:end]
     prefix, suffix = context_around(paragraph.text, start, quote)
     return quote, prefix, suffix
 
