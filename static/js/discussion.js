@@ -314,9 +314,10 @@
 
   // --- Opening and closing panels and reply forms. ---
 
-  var lastOpened = null; // the key of the panel opened last, for Escape
+  var opened = []; // the keys of the open panels, the last opened last (for Escape)
 
   function closePanel(key) {
+    opened = opened.filter(function (each) { return each !== key; });
     var panel = panelFor(key);
     if (panel) {
       var body = panel.closest(".block").querySelector(".block-body");
@@ -366,7 +367,8 @@
     var within = active && active.closest(".thread-panel");
     if (within && isOpen(within)) return within.id.replace(/^panel-/, "");
     if (active && active.matches(".margin-count[aria-expanded='true']")) return active.id.replace(/^count-/, "");
-    return lastOpened && isOpen(panelFor(lastOpened)) ? lastOpened : null;
+    opened = opened.filter(function (key) { return isOpen(panelFor(key)); });
+    return opened.length ? opened[opened.length - 1] : null;
   }
 
   document.addEventListener("keydown", function (event) {
@@ -389,7 +391,8 @@
       var key = panel.id.replace(/^panel-/, "");
       var count = countFor(key);
       if (count) count.setAttribute("aria-expanded", isOpen(panel) ? "true" : "false");
-      if (isOpen(panel)) lastOpened = key;
+      opened = opened.filter(function (each) { return each !== key; });
+      if (isOpen(panel)) opened.push(key);
       fillQuote(panel.querySelector("form.comment-form"), key);
       layoutMarginThreads();
       // Moved into the margin after htmx put the focus in it: keep the focus in view.
