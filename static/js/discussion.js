@@ -151,13 +151,17 @@
   }
 
   function offerQuote(snapSelection) {
-    removeQuoteButton();
     var chosen = selectionInBlock(snapSelection);
+    var shown = document.querySelector(".quote-button");
+    // The same passage still chosen: the button stays (and keeps the focus, if it has it).
+    if (chosen && shown && shown.getAttribute("data-quote") === chosen.key + ":" + chosen.quote) return;
+    removeQuoteButton();
     if (!chosen) return;
     var button = document.createElement("button");
     button.type = "button";
     button.className = "quote-button";
     button.textContent = "Comment on this passage";
+    button.setAttribute("data-quote", chosen.key + ":" + chosen.quote);
     button.addEventListener("click", function () {
       pendingQuote = chosen;
       removeQuoteButton();
@@ -192,8 +196,23 @@
     if (event.target.closest && event.target.closest(".quote-button")) return;
     window.setTimeout(function () { offerQuote(true); }, 0);
   });
+  // Selecting with the keyboard: Shift with the arrows, Home, End, Page Up or Down.
   document.addEventListener("keyup", function (event) {
-    if (event.shiftKey || event.key === "Shift") offerQuote(false);
+    if (event.key === "Shift" || (event.shiftKey && /^(Arrow|Home|End|Page)/.test(event.key))) {
+      offerQuote(false);
+    }
+  });
+
+  // Tab from a selection goes to its button first (from where the reader is, not from
+  // wherever the browser's focus happened to be).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab" || event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;
+    var button = document.querySelector(".quote-button");
+    var active = document.activeElement;
+    if (!button || active === button) return;
+    if (active && active !== document.body && !button.closest(".block").contains(active)) return;
+    event.preventDefault();
+    button.focus();
   });
 
   // --- Highlights: marking passages of a paragraph's text. ---
@@ -348,12 +367,14 @@
     }
   });
 
-  // The margin control is a disclosure: pressed again, it closes its open thread.
+  // The margin control is a disclosure: pressed again, it closes its open thread (a panel
+  // that holds only a refusal, "briefly unavailable", asks again instead).
   document.addEventListener("htmx:beforeRequest", function (event) {
     var count = event.detail.elt;
     if (!count.classList || !count.classList.contains("margin-count")) return;
     var key = count.id.replace(/^count-/, "");
-    if (isOpen(panelFor(key)) && event.detail.requestConfig.verb === "get") {
+    var panel = panelFor(key);
+    if (panel && panel.querySelector(".discussion") && event.detail.requestConfig.verb === "get") {
       event.preventDefault();
       closePanel(key);
     }

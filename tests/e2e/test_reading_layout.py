@@ -198,8 +198,9 @@ def test_a_passage_is_quoted_from_the_selection_in_whole_words(log_in, live_serv
     button = quote_button_near_selection(page, block)
     # The selection now shows the whole words that will be quoted.
     assert page.evaluate("window.getSelection().toString()") == "famines in the Ukraine"
-    button.focus()
-    page.keyboard.press("Enter")  # a real button: the keyboard reaches and presses it
+    page.keyboard.press("Tab")  # from the selection, the keyboard reaches the button
+    expect(button).to_be_focused()
+    page.keyboard.press("Enter")
     panel = block.locator(".thread-panel")
     expect(panel.get_by_label("Quote (optional)")).to_have_value("famines in the Ukraine")
     expect(panel.get_by_label("Your comment")).to_be_focused()
