@@ -140,7 +140,7 @@
   }
 
   // The button sits at the end of the selection, where the reader is looking; in the page's
-  // order it follows the paragraph's text, so Tab reaches it from there.
+  // order it follows the paragraph's text, and Tab from the selection goes to it (below).
   function placeQuoteButton(button, chosen) {
     var rects = chosen.words.getClientRects();
     var last = rects.length ? rects[rects.length - 1] : chosen.words.getBoundingClientRect();
