@@ -55,6 +55,34 @@ def locate_quote(text: str, quote: str, prefix: str = "", suffix: str = "") -> i
     return best
 
 
+def _is_word_character(text: str, at: int) -> bool:
+    """A letter or digit, or an apostrophe inside a word ("Trotsky’s")."""
+    character = text[at]
+    if character.isalnum():
+        return True
+    return (
+        character in "'’"
+        and 0 < at < len(text) - 1
+        and text[at - 1].isalnum()
+        and text[at + 1].isalnum()
+    )
+
+
+def whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """The passage text[start:end] widened to whole words: a selection that ends inside a word
+    ("famines in the Uk") takes the rest of it ("famines in the Ukraine"). discussion.js
+    widens a selection the same way, so that the reader sees what will be quoted."""
+    while 0 < start < len(text) and _is_word_character(text, start - 1):
+        if not _is_word_character(text, start):
+            break
+        start -= 1
+    while 0 < end < len(text) and _is_word_character(text, end):
+        if not _is_word_character(text, end - 1):
+            break
+        end += 1
+    return start, end
+
+
 def context_around(text: str, start: int, quote: str) -> tuple[str, str]:
     """The prefix and suffix to remember with a passage found at `start`."""
     return (

@@ -30,6 +30,7 @@ from .quotes import (
     context_around,
     find_passage,
     locate_quote,
+    whole_words,
 )
 from .signals import comment_held, comment_published, comment_removed
 from .threads import revisions_after
@@ -255,6 +256,9 @@ def _check_quote(
         raise Refused(
             _("The quoted passage is not in this paragraph: copy it exactly, or leave it empty.")
         )
+    start, end = whole_words(paragraph.text, start, start + len(quote))
+    if end - start <= QUOTE_MAX_LENGTH:
+        quote = paragraph.text[start:end]
     prefix, suffix = context_around(paragraph.text, start, quote)
     return quote, prefix, suffix, start
 

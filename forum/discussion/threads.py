@@ -7,8 +7,8 @@ no ordering column to renumber when a reply arrives.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, F, Q, Value, Window
+from django.db.models.functions import Coalesce, NullIf, RowNumber
 from django.urls import reverse
 
 from essays.hooks import ThreadSummary
@@ -264,16 +264,49 @@ def published_count(*, essay: Essay, paragraph: Paragraph | None) -> int:
     return comments.on_paragraph(paragraph).count()
 
 
-def comment_counts_by_paragraph(essay: Essay) -> dict[int, int]:
-    """Published comments per paragraph id, for the margin of the reading page."""
+@dataclass
+class Margin:
+    """What the margin of the reading page shows beside one paragraph."""
+
+    count: int = 0
+    # The passages its published comments quote and that are still in it, each once:
+    # (quote, prefix), for discussion.js to highlight.
+    passages: list[tuple[str, str]] = field(default_factory=list)
+
+
+def margins_by_paragraph(essay: Essay) -> dict[int, Margin]:
+    """Published comments per paragraph id, and the passages they quote as the paragraph
+    reads now (Comment.passage: a revision may have edited one): one query, grouped by
+    passage, so it costs what the counts alone did whatever the number of comments."""
     rows = (
         Comment.objects.published()
         .filter(essay=essay, paragraph__isnull=False)
-        .values("paragraph_id")
+        .annotate(passage=Coalesce(NullIf("quote_now", Value("")), "quote"))
+        .values("paragraph_id", "passage", "quote_prefix", "quote_lost")
         .annotate(count=Count("id"))
-        .order_by()
+        .order_by("paragraph_id", "passage", "quote_prefix")
     )
-    return {row["paragraph_id"]: row["count"] for row in rows}
+    margins: dict[int, Margin] = {}
+    for row in rows:
+        margin = margins.setdefault(row["paragraph_id"], Margin())
+        margin.count += row["count"]
+        if row["passage"] and not row["quote_lost"]:
+            margin.passages.append((row["passage"], row["quote_prefix"]))
+    return margins
+
+
+# Heat marks: how dense a paragraph's discussion is beside the busiest of its essay. A
+# paragraph of an essay where nothing is busy stays quiet (at least this many comments make
+# the top level).
+HEAT_LEVELS = 4
+HEAT_FLOOR = 8
+
+
+def heat_level(count: int, busiest: int) -> int:
+    """0 for no discussion, else 1..HEAT_LEVELS by share of the busiest paragraph's count."""
+    if count <= 0:
+        return 0
+    return max(1, min(HEAT_LEVELS, -(-HEAT_LEVELS * count // max(busiest, HEAT_FLOOR))))
 
 
 def essays_with_comment_counts():

@@ -1,6 +1,7 @@
 """Thin views: read input, call one service or read, render. Every action works as a plain
 form; with htmx (the HX-Request header) the same URLs answer with page fragments."""
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -36,10 +37,12 @@ from .threads import (
     REPLIES_PER_PAGE,
     REPLIES_SHOWN,
     THREAD_ORDERS,
+    Margin,
     ThreadNode,
     ThreadPage,
-    comment_counts_by_paragraph,
     essays_with_comment_counts,
+    heat_level,
+    margins_by_paragraph,
     new_comments_count,
     orphaned_threads,
     page_number_of,
@@ -266,9 +269,18 @@ def _earlier_versions(request, essay) -> dict:
 
 def _essay_body_context(essay) -> dict:
     paragraphs = list(essay.paragraphs.live().order_by("position"))
-    counts = comment_counts_by_paragraph(essay)
+    margins = margins_by_paragraph(essay)
+    # Beside the busiest paragraph still in the essay (a retired one's threads are elsewhere).
+    busiest = max((margins[p.pk].count for p in paragraphs if p.pk in margins), default=0)
     for paragraph in paragraphs:
-        paragraph.comment_count = counts.get(paragraph.pk, 0)
+        margin = margins.get(paragraph.pk, Margin())
+        paragraph.comment_count = margin.count
+        paragraph.heat = heat_level(margin.count, busiest)
+        paragraph.passages = (
+            json.dumps([{"quote": q, "prefix": p} for q, p in margin.passages], ensure_ascii=False)
+            if margin.passages
+            else ""
+        )
         paragraph.essay = essay
     return {
         "body_paragraphs": [p for p in paragraphs if p.kind != Paragraph.Kind.FOOTNOTE],
@@ -320,6 +332,7 @@ def _paragraph_page_context(request, essay, paragraph) -> dict:
     return {
         "previous": neighbours.get(paragraph.position - 1),
         "next": neighbours.get(paragraph.position + 1),
+        "quote_context": QUOTE_CONTEXT,
         **_region_context(request, essay=essay, paragraph=paragraph),
     }
 
