@@ -106,6 +106,12 @@ def _login_url(next_url) -> str:
     return f"{reverse('account_login')}?{urlencode({'next': next_url})}"
 
 
+def _signup_url(next_url) -> str:
+    """Signing up brings the reader back here too, and so does confirming the address
+    (the confirmation link carries it: forum/accounts/adapter.py)."""
+    return f"{reverse('account_signup')}?{urlencode({'next': next_url})}"
+
+
 def _draft_key(*, essay, paragraph=None, parent=None) -> str:
     if parent is not None:
         return f"reply:{parent.pk}"
@@ -165,6 +171,7 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
         "page_url": page_url,
         "post_url": post_url,
         "login_url": _login_url(f"{page_url}#{region_id}"),
+        "signup_url": _signup_url(f"{page_url}#{region_id}"),
         "posting": _posting_state(request, essay, suspension),
         "suspension": suspension,
         "form": form or _comment_form(request, draft_key=draft_key, field_id=f"{region_id}-body"),
@@ -554,6 +561,7 @@ def _compose_context(request, *, essay, paragraph, parent) -> dict:
         "suspension": suspension,
         "posting": _posting_state(request, essay, suspension),
         "login_url": _login_url(return_to),
+        "signup_url": _signup_url(return_to),
         "post_url": request.path,
         "enhanced": bool(request.htmx),
     }

@@ -22,7 +22,7 @@ def journey_page(request, browser):
 
 
 def confirmation_path(message):
-    return re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", message.body).group(1)
+    return re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", message.body).group(1)
 
 
 def sign_up_and_confirm(page, live_server, email="newcomer@example.org"):
@@ -44,6 +44,7 @@ def sign_up_and_confirm(page, live_server, email="newcomer@example.org"):
     assert_accessible(page)
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("link", name="New Comer")).to_be_visible()  # logged in
+    expect(page.locator(".block").nth(2)).to_be_visible()  # back where they started, again
 
 
 def margin_count(block):
