@@ -95,12 +95,12 @@ def subscription_list(request):
 @login_required
 def notification_list(request):
     notifications = Notification.objects.filter(recipient=request.user).select_related(
-        "comment", "comment__essay", "comment__paragraph", "comment__author"
+        *("comment", "comment__essay", "comment__paragraph", "comment__author"),
+        *("comment__parent__essay", "comment__parent__author"),
     )
     page = Paginator(notifications, 30).get_page(request.GET.get("page"))
-    for notification in page.object_list:
-        # The comment's state now decides, not its state when the notification was made.
-        notification.excerpt = plain_excerpt_for(notification.comment, request.user)
+    # The comment's state now decides, not its state when the notification was made.
+    services.quote_notifications(page.object_list, request.user)
     return render(request, "subscriptions/notifications.html", {"page": page})
 
 
