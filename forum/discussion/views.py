@@ -663,11 +663,13 @@ def comment_thread(request, pk):
 
 @login_required
 def comment_edit(request, pk):
+    """Edit one's comment: on its own page, or (htmx) in place, under the comment, whose
+    card is replaced by the edited one."""
     comment = services.access_comment_for_edit(user=request.user, comment_id=pk)
     form = CommentForm(
         request.POST if request.method == "POST" else None,
         initial={"body": comment.body},
-        field_id="edit-body",
+        field_id=f"edit-{comment.pk}-body",
     )
     submission = _submit(
         request,
@@ -675,6 +677,8 @@ def comment_edit(request, pk):
         write=lambda body: services.comment_edit(comment=comment, editor=request.user, body=body),
     )
     if submission.written is not None:
+        if request.htmx:
+            return _edited_card(request, submission.written)
         if submission.written.is_pending:
             messages.info(request, _posted_message(submission.written))
         return redirect(submission.written.get_absolute_url())
@@ -683,9 +687,38 @@ def comment_edit(request, pk):
         "form": form,
         "essay": comment.essay,
         "preview_html": submission.preview_html,
+        "enhanced": bool(request.htmx),
     }
-    response = render(request, "discussion/comment_edit.html", context, status=submission.status)
+    template = (
+        "discussion/_comment_edit_form.html" if request.htmx else "discussion/comment_edit.html"
+    )
+    response = render(request, template, context, status=submission.status)
     return _form_response(response, submission)
+
+
+def _edited_card(request, comment):
+    """The comment's card as it now reads, for htmx to put in place of the one shown (its
+    replies stay as they are), with the focus on it."""
+    thread_root = comment.root if comment.root_id else comment
+    node = ThreadNode(
+        comment,
+        parent=ThreadNode(comment.parent) if comment.parent_id else None,
+        by_moderator=comment.author_id in policy().moderator_ids(),
+        thread_locked=thread_root.locked_at is not None,
+    )
+    context = {
+        "comment": comment,
+        "node": node,
+        "essay": comment.essay,
+        "moderator": policy().is_moderator(request.user),
+        "focus_comment_id": comment.pk,
+    }
+    response = render(request, "discussion/_comment.html", context)
+    card = f"#{comment.anchor} > .comment-card"
+    response["HX-Retarget"] = card
+    response["HX-Reswap"] = "outerHTML"
+    response["HX-Reselect"] = card
+    return response
 
 
 @login_required

@@ -102,7 +102,7 @@ def posting_refusal(user) -> str | None:
         when = _("You are suspended from posting until a moderator lifts it.")
     else:
         when = _("You are suspended from posting until %(until)s.") % {
-            "until": formats.date_format(timezone.localtime(suspension.until), "DATETIME_FORMAT")
+            "until": formats.date_format(timezone.localtime(suspension.until), "j M Y, H:i T")
         }
     reason = _(" Reason: %(reason)s") % {"reason": suspension.reason} if suspension.reason else ""
     return f"{when}{reason}"

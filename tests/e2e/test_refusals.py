@@ -55,11 +55,11 @@ def test_an_empty_and_a_too_long_post_are_refused_in_place_under_debug(
     region.get_by_role("button", name="Post comment").click()
     assert_refused_in_place(page, region, "Your comment is empty")
 
-    # Past the limit (typed around the browser's own cut, as a script or an old browser may).
+    # Past the limit: nothing is cut without a word; the count says by how much.
     too_long = "x" * (django_settings.COMMENT_MAX_LENGTH + 1)
-    region.get_by_label("Your comment").evaluate(
-        "(textarea, text) => { textarea.removeAttribute('maxlength'); textarea.value = text; }",
-        too_long,
+    region.get_by_label("Your comment").fill(too_long)
+    expect(region.locator(".char-count")).to_have_text(
+        "10,001 of 10,000 characters: 1 over the limit"
     )
     region.get_by_role("button", name="Post comment").click()
     assert_refused_in_place(page, region, "the limit is 10,000")
