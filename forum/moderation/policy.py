@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -73,7 +74,10 @@ def moderators_exist() -> bool:
 
 
 def forget_moderators_exist(**kwargs) -> None:
+    """Now, and again once the change is committed: a post between the two would otherwise
+    remember the answer from before it."""
     cache.delete(MODERATORS_EXIST_KEY)
+    transaction.on_commit(lambda: cache.delete(MODERATORS_EXIST_KEY))
 
 
 def on_account_saved(sender, instance, created, update_fields=None, **kwargs) -> None:
