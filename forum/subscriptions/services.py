@@ -269,7 +269,7 @@ def quote_notifications(notifications, viewer) -> None:
 
 def email_subject(notifications, *, digest: bool) -> str:
     """One line that says what the email brings: the one thing, several of one kind, or
-    several kinds (the news about the reader's own comments first)."""
+    several kinds (the latest news about the reader's own comments first)."""
     count = len(notifications)
     if digest:
         return _("Your daily digest: %(count)s new") % {"count": count}
@@ -286,9 +286,10 @@ def email_subject(notifications, *, digest: bool) -> str:
         return str(Notification.SUBJECTS_OF_SEVERAL[reasons.pop()]) % {"count": count}
     if reasons <= set(Notification.ACTIVITY_REASONS):
         return _("%(count)s new comments for you") % {"count": count}
-    first = next(n for n in notifications if not n.is_activity)
+    # The latest news of the reader's own comments: "approved" after "awaiting review".
+    latest = max((n for n in notifications if not n.is_activity), key=lambda n: (n.created, n.pk))
     return _("%(headline)s, and %(more)s more") % {
-        "headline": first.headline_in_place,
+        "headline": latest.headline_in_place,
         "more": count - 1,
     }
 

@@ -90,3 +90,18 @@ def test_a_reply_quotes_what_it_answers_as_plain_text_in_email_and_on_the_page(
     assert "In reply to: <q>See the source and this.</q>" in page
     assert "A fair point." in page
     assert "](https://" not in page and "**" not in page and "_point_" not in page
+
+
+def test_news_of_ones_own_comment_leads_the_subject_latest_first(essay, newcomer, bob):
+    from tests.conftest import add_comment
+
+    held = add_comment(essay, author=newcomer, body="Held, then approved.")
+    for reason in ("held", "approved"):
+        Notification.objects.create(recipient=newcomer, comment=held, reason=reason)
+    Notification.objects.create(
+        recipient=newcomer, comment=add_comment(essay, parent=held, author=bob), reason="reply"
+    )
+    news = list(services.pending_notifications(newcomer))
+    assert services.email_subject(news, digest=False) == (
+        "Your comment was approved, on “A test essay”, and 2 more"
+    )
