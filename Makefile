@@ -33,6 +33,7 @@ setup: $(VENV)/.requirements
 # The background worker (notification fan-out and emails) runs beside the web server, is
 # restarted if it dies, and stops with it.
 run: setup
+	@$(BIN)/python manage.py moderator list
 	@echo "Serving on http://$(HOST_PORT)/ with a background worker. Emails are printed here, in this console, in development."
 	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	while :; do \

@@ -39,3 +39,12 @@ def test_no_comment_tag_spans_lines():
     for template in TEMPLATES.rglob("*.html"):
         for number, line in enumerate(template.read_text().splitlines(), 1):
             assert "{#" not in line or "#}" in line, f"{template}:{number}"
+
+
+def test_pages_under_debug_load_htmx_without_django_htmxs_debug_script(client, settings, db):
+    """Under DEBUG django-htmx's script writes every 4xx answer over the page, and our
+    refusals are 4xx: development must load htmx as production does."""
+    settings.DEBUG = True
+    html = client.get("/").content.decode()
+    assert "django_htmx/htmx-2.min.js" in html
+    assert "django-htmx.js" not in html

@@ -1,9 +1,10 @@
 from types import SimpleNamespace
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from forum.ratelimits import client_address
 
@@ -20,6 +21,14 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             user.save()
         return user
+
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        """The confirmation link carries the `next` the sign-up form did (the thread the
+        reader signed up from), so that confirming brings them back there, in whichever
+        browser they open the email. Only a path on this site is carried."""
+        url = super().get_email_confirmation_url(request, emailconfirmation)
+        next_url = same_site_path(request.POST.get("next") if request is not None else None)
+        return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
     def get_client_ip(self, request) -> str:
         """The address allauth's limits (login lockout, sign-up) count: the same as ours, so
@@ -47,3 +56,11 @@ def on_site(value):
         return value
     parts = urlsplit(value)
     return settings.SITE_URL + parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def same_site_path(target: str | None) -> str | None:
+    """`target` when it is a path on this site (no scheme, no host: "//evil.example" is a
+    host), else None."""
+    if target and target.startswith("/") and url_has_allowed_host_and_scheme(target, None):
+        return target
+    return None

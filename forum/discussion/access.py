@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 
 from essays.models import Essay
 
+from .markup import visible_text
 from .models import Comment
 from .policy import policy
 
@@ -44,6 +45,15 @@ def can_read_text(comment: Comment, viewer, *, moderator: bool | None = None) ->
 def excerpt_for(comment: Comment, viewer, *, moderator: bool | None = None) -> str:
     """The comment's Markdown source for an excerpt, or "" when `viewer` may not read it."""
     return comment.body if can_read_text(comment, viewer, moderator=moderator) else ""
+
+
+def plain_excerpt_for(comment: Comment, viewer, *, moderator: bool | None = None) -> str:
+    """The comment's text as a reader sees it, without markup (no `[link](…)` or `*`), on
+    one line; "" when `viewer` may not read it. For quoting it in a line of a list or an
+    email's text."""
+    if not can_read_text(comment, viewer, moderator=moderator):
+        return ""
+    return " ".join(visible_text(comment.body_html).split())
 
 
 def access_comment(*, viewer, comment_id: int) -> Comment:

@@ -100,6 +100,12 @@ def _login_url(next_url) -> str:
     return f"{reverse('account_login')}?{urlencode({'next': next_url})}"
 
 
+def _signup_url(next_url) -> str:
+    """Signing up brings the reader back here too, and so does confirming the address
+    (the confirmation link carries it: forum/accounts/adapter.py)."""
+    return f"{reverse('account_signup')}?{urlencode({'next': next_url})}"
+
+
 def _draft_key(*, essay, paragraph=None, parent=None) -> str:
     if parent is not None:
         return f"reply:{parent.pk}"
@@ -160,6 +166,7 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
         "page_url": page_url,
         "post_url": post_url,
         "login_url": _login_url(f"{page_url}#{region_id}"),
+        "signup_url": _signup_url(f"{page_url}#{region_id}"),
         "posting": _posting_state(request, essay, suspension),
         "suspension": suspension,
         "form": form or _comment_form(request, draft_key=draft_key, field_id=f"{region_id}-body"),
@@ -529,6 +536,7 @@ def _compose_context(request, *, essay, paragraph, parent) -> dict:
         "suspension": suspension,
         "posting": _posting_state(request, essay, suspension),
         "login_url": _login_url(return_to),
+        "signup_url": _signup_url(return_to),
         "post_url": request.path,
         "enhanced": bool(request.htmx),
     }
@@ -643,11 +651,13 @@ def _addressing_context(request, root) -> dict:
 
 @login_required
 def comment_edit(request, pk):
+    """Edit one's comment: on its own page, or (htmx) in place, under the comment, whose
+    card is replaced by the edited one."""
     comment = services.access_comment_for_edit(user=request.user, comment_id=pk)
     form = CommentForm(
         request.POST if request.method == "POST" else None,
         initial={"body": comment.body},
-        field_id="edit-body",
+        field_id=f"edit-{comment.pk}-body",
     )
     submission = _submit(
         request,
@@ -655,6 +665,8 @@ def comment_edit(request, pk):
         write=lambda body: services.comment_edit(comment=comment, editor=request.user, body=body),
     )
     if submission.written is not None:
+        if request.htmx:
+            return _edited_card(request, submission.written)
         if submission.written.is_pending:
             messages.info(request, _posted_message(submission.written))
         return redirect(submission.written.get_absolute_url())
@@ -663,9 +675,38 @@ def comment_edit(request, pk):
         "form": form,
         "essay": comment.essay,
         "preview_html": submission.preview_html,
+        "enhanced": bool(request.htmx),
     }
-    response = render(request, "discussion/comment_edit.html", context, status=submission.status)
+    template = (
+        "discussion/_comment_edit_form.html" if request.htmx else "discussion/comment_edit.html"
+    )
+    response = render(request, template, context, status=submission.status)
     return _form_response(response, submission)
+
+
+def _edited_card(request, comment):
+    """The comment's card as it now reads, for htmx to put in place of the one shown (its
+    replies stay as they are), with the focus on it."""
+    thread_root = comment.root if comment.root_id else comment
+    node = ThreadNode(
+        comment,
+        parent=ThreadNode(comment.parent) if comment.parent_id else None,
+        by_moderator=comment.author_id in policy().moderator_ids(),
+        thread_locked=thread_root.locked_at is not None,
+    )
+    context = {
+        "comment": comment,
+        "node": node,
+        "essay": comment.essay,
+        "moderator": policy().is_moderator(request.user),
+        "focus_comment_id": comment.pk,
+    }
+    response = render(request, "discussion/_comment.html", context)
+    card = f"#{comment.anchor} > .comment-card"
+    response["HX-Retarget"] = card
+    response["HX-Reswap"] = "outerHTML"
+    response["HX-Reselect"] = card
+    return response
 
 
 @login_required

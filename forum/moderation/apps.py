@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_migrate
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 
 class ModerationConfig(AppConfig):
@@ -30,3 +30,22 @@ class ModerationConfig(AppConfig):
             sender=get_user_model().groups.through,
             dispatch_uid="moderation-badges",
         )
+        # Whether anyone can moderate (forum/moderation/policy.py keeps it in the cache).
+        from django.contrib.auth.models import Group
+
+        from . import policy
+
+        User = get_user_model()
+        for through in (
+            User.groups.through,
+            User.user_permissions.through,
+            Group.permissions.through,
+        ):
+            m2m_changed.connect(
+                policy.forget_moderators_exist, sender=through, dispatch_uid=f"moderators-{through}"
+            )
+        post_save.connect(policy.on_account_saved, sender=User, dispatch_uid="moderators-account")
+        for model in (User, Group):
+            post_delete.connect(
+                policy.forget_moderators_exist, sender=model, dispatch_uid=f"moderators-{model}"
+            )

@@ -6,13 +6,24 @@ never imports moderation: the dependency stays one way (moderation uses discussi
 """
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from forum.discussion.models import Comment
 
 from . import rules
-from .models import MODERATORS_GROUP, Restriction, WordRule
+from .models import Restriction, WordRule
+
+# Whether anyone can moderate, kept in the cache so that a post asks no question of it: the
+# receivers below forget it when a group, a permission or an account changes. Another process
+# with its own cache (local memory, in development) sees such a change within this many seconds.
+MODERATORS_EXIST_KEY = "moderation:moderators-exist"
+MODERATORS_EXIST_SECONDS = 60
 
 
 def is_moderator(user, *, fresh: bool = False) -> bool:
@@ -30,14 +41,54 @@ def is_moderator(user, *, fresh: bool = False) -> bool:
     return cached
 
 
-def moderator_ids() -> set[int]:
-    from django.contrib.auth import get_user_model
-
-    return set(
+def moderators():
+    """Every active account that holds the moderation permission: through a group (the
+    Moderators group), directly, or as the site owner (a superuser holds every permission).
+    `is_moderator` asks the same of one account, and also that no restriction is active."""
+    moderate = Permission.objects.filter(content_type__app_label="moderation", codename="moderate")
+    return (
         get_user_model()
-        .objects.filter(groups__name=MODERATORS_GROUP, is_active=True)
-        .values_list("pk", flat=True)
+        .objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(groups__permissions__in=moderate)
+            | Q(user_permissions__in=moderate)
+        )
+        .distinct()
     )
+
+
+def moderator_ids() -> set[int]:
+    return set(moderators().values_list("pk", flat=True))
+
+
+def moderators_exist() -> bool:
+    """Whether anyone could review a held comment (from the cache; see MODERATORS_EXIST_KEY).
+
+    A restriction does not count: a suspended moderator is one again when it ends."""
+    exist = cache.get(MODERATORS_EXIST_KEY)
+    if exist is None:
+        exist = moderators().exists()
+        cache.set(MODERATORS_EXIST_KEY, exist, MODERATORS_EXIST_SECONDS)
+    return exist
+
+
+def forget_moderators_exist(**kwargs) -> None:
+    """Now, and again once the change is committed: a post between the two would otherwise
+    remember the answer from before it."""
+    cache.delete(MODERATORS_EXIST_KEY)
+    transaction.on_commit(lambda: cache.delete(MODERATORS_EXIST_KEY))
+
+
+def on_account_saved(sender, instance, created, update_fields=None, **kwargs) -> None:
+    """post_save of an account: who moderates may have changed when it became (or stopped
+    being) active or the site owner. A new account joins no group before it is saved, and a
+    login saves only last_login: neither changes anything."""
+    if created and not instance.is_superuser:
+        return
+    if update_fields is not None and not {"is_active", "is_superuser"} & set(update_fields):
+        return
+    forget_moderators_exist()
 
 
 def active_restriction(user, kind) -> Restriction | None:
@@ -55,7 +106,7 @@ def posting_refusal(user) -> str | None:
         when = _("You are suspended from posting until a moderator lifts it.")
     else:
         when = _("You are suspended from posting until %(until)s.") % {
-            "until": formats.date_format(timezone.localtime(suspension.until), "DATETIME_FORMAT")
+            "until": formats.date_format(timezone.localtime(suspension.until), "j M Y, H:i T")
         }
     reason = _(" Reason: %(reason)s") % {"reason": suspension.reason} if suspension.reason else ""
     return f"{when}{reason}"
@@ -74,7 +125,11 @@ def blocked_words(body: str) -> list[str]:
 def hold_reasons(*, author, essay, body: str, editing: Comment | None = None) -> list[str]:
     """Why a new or edited comment must wait for review (empty: publish it now).
 
-    Links and watched words are judged on the comment as readers would see it."""
+    Links and watched words are judged on the comment as readers would see it. While no one
+    can moderate (a fresh install, before its owner makes a moderator) nothing waits: it
+    would wait for ever, unseen."""
+    if not moderators_exist():
+        return []
     from forum.discussion.markup import link_targets, render_comment, visible_text
 
     watched = WordRule.objects.filter(kind=WordRule.Kind.WATCHED).values_list("word", flat=True)

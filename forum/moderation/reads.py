@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 
 from forum.discussion.models import Comment
 
-from .models import MODERATORS_GROUP, Decision, Restriction
+from .models import Decision, Restriction
 
 # What an author is told about their comments and account (never the private notes).
 NOTICE_ACTIONS = [
@@ -141,7 +141,8 @@ def author_record(author) -> dict:
         )[:50],
         "restrictions": author.restrictions.select_related("created_by"),
         "active": author.restrictions.active(),
-        "is_moderator_account": author.groups.filter(name=MODERATORS_GROUP).exists(),
+        # Holds the permission (the site owner does), whatever restriction is in force.
+        "is_moderator_account": author.is_active and author.has_perm("moderation.moderate"),
     }
 
 

@@ -2,7 +2,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from essays.models import Essay, Paragraph
@@ -106,6 +105,34 @@ class Notification(models.Model):
         REMOVED = "removed", _("your comment was removed")
 
     ACTIVITY_REASONS = [Reason.REPLY, Reason.THREAD, Reason.PARAGRAPH, Reason.ESSAY]
+    # What happened, in a line, for each kind: a comment's author does something, or a
+    # moderator (or a rule) decides about the reader's own comment.
+    HEADLINES = {
+        Reason.REPLY: _("%(author)s replied to you"),
+        Reason.THREAD: _("%(author)s wrote in a thread you follow"),
+        Reason.PARAGRAPH: _("%(author)s commented on a paragraph you follow"),
+        Reason.ESSAY: _("%(author)s commented on an essay you follow"),
+        Reason.HELD: _("Your comment is awaiting review"),
+        Reason.APPROVED: _("Your comment was approved"),
+        Reason.REMOVED: _("Your comment was removed"),
+    }
+    # What the headline leaves out: what follows from it, and the moderator's reason.
+    EXPLANATIONS = {
+        Reason.HELD: _("Until a moderator approves it only you can see it; you will be told."),
+        Reason.APPROVED: _("It is published: everyone can read it now."),
+        Reason.REMOVED: _("Readers see a placeholder in its place."),
+    }
+    DETAIL_LABELS = {Reason.HELD: _("Why"), Reason.REMOVED: _("Reason")}
+    # Several notifications of one kind in one email.
+    SUBJECTS_OF_SEVERAL = {
+        Reason.REPLY: _("%(count)s replies to you"),
+        Reason.THREAD: _("%(count)s new comments in threads you follow"),
+        Reason.PARAGRAPH: _("%(count)s new comments on paragraphs you follow"),
+        Reason.ESSAY: _("%(count)s new comments on essays you follow"),
+        Reason.HELD: _("%(count)s of your comments are awaiting review"),
+        Reason.APPROVED: _("%(count)s of your comments were approved"),
+        Reason.REMOVED: _("%(count)s of your comments were removed"),
+    }
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -141,9 +168,47 @@ class Notification(models.Model):
 
     @property
     def headline(self) -> str:
-        """What happened, in a line: "Ada replied to you", or "Your comment was removed:
-        Spam" (a moderation outcome, with its public reason)."""
+        """What happened, in a line of its kind: "Ada replied to you", "Your comment is
+        awaiting review"."""
+        author = self.comment.author_display if self.is_activity else ""
+        return str(self.HEADLINES[self.reason]) % {"author": author}
+
+    @property
+    def headline_in_place(self) -> str:
+        """The headline with the essay it happened on, for a line read on its own (a
+        subject, the notifications page)."""
+        if self.reason == self.Reason.ESSAY:
+            return _("%(author)s commented on “%(essay)s”") % {
+                "author": self.comment.author_display,
+                "essay": self.comment.essay.title,
+            }
+        return _("%(headline)s, on “%(essay)s”") % {
+            "headline": self.headline,
+            "essay": self.comment.essay.title,
+        }
+
+    @property
+    def explanation(self) -> str:
+        return str(self.EXPLANATIONS.get(self.reason, ""))
+
+    @property
+    def detail_label(self) -> str:
+        """What the detail is ("Why", "Reason"), when there is one."""
+        return str(self.DETAIL_LABELS.get(self.reason, "")) if self.detail else ""
+
+    @property
+    def summary(self) -> str:
+        """The headline, the detail and what follows from it, in a sentence or three."""
+        parts = [f"{self.headline}."]
+        if self.detail:
+            parts.append(f"{self.detail_label}: {self.detail}.")
+        if self.explanation:
+            parts.append(self.explanation)
+        return " ".join(parts)
+
+    @property
+    def excerpt_lead(self) -> str:
+        """Whose text the excerpt is: the author's who wrote, or the reader's own."""
         if self.is_activity:
-            return f"{self.comment.author_display} {self.get_reason_display()}"
-        what = capfirst(self.get_reason_display())
-        return f"{what}: {self.detail}" if self.detail else what
+            return _("%(author)s wrote") % {"author": self.comment.author_display}
+        return str(_("Your comment"))

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from essays.models import Essay, Paragraph
-from forum.discussion.access import can_read_text
+from forum.discussion.access import can_read_text, plain_excerpt_for
 from forum.discussion.models import Comment
 from forum.discussion.services import has_verified_email
 from forum.refusals import Refused
@@ -246,9 +246,52 @@ def pending_notifications(user):
             Q(reason__in=Notification.ACTIVITY_REASONS)
             & ~Q(comment__status=Comment.Status.PUBLISHED)
         )
-        .select_related("comment__essay", "comment__paragraph", "comment__author", "comment__root")
+        .select_related(
+            *("comment__essay", "comment__paragraph", "comment__author", "comment__root"),
+            *("comment__parent__essay", "comment__parent__author"),
+        )
         .order_by("comment__essay_id", "created")
     )
+
+
+def quote_notifications(notifications, viewer) -> None:
+    """Give each notification the texts a reader may see, as plain text (no Markdown):
+    `excerpt`, its comment's; `replied_to`, the comment it answers (for a reply, the
+    reader's own). Each is "" where the reader may not read it now."""
+    for notification in notifications:
+        comment = notification.comment
+        notification.excerpt = plain_excerpt_for(comment, viewer, moderator=False)
+        parent = comment.parent if comment.parent_id else None
+        notification.replied_to = (
+            plain_excerpt_for(parent, viewer, moderator=False) if parent is not None else ""
+        )
+
+
+def email_subject(notifications, *, digest: bool) -> str:
+    """One line that says what the email brings: the one thing, several of one kind, or
+    several kinds (the latest news about the reader's own comments first)."""
+    count = len(notifications)
+    if digest:
+        return _("Your daily digest: %(count)s new") % {"count": count}
+    if count == 1:
+        return notifications[0].headline_in_place
+    reasons = {n.reason for n in notifications}
+    one_essay = len({n.comment.essay_id for n in notifications}) == 1
+    if reasons == {Reason.ESSAY} and one_essay:
+        return _("%(count)s new comments on “%(essay)s”") % {
+            "count": count,
+            "essay": notifications[0].comment.essay.title,
+        }
+    if len(reasons) == 1:
+        return str(Notification.SUBJECTS_OF_SEVERAL[reasons.pop()]) % {"count": count}
+    if reasons <= set(Notification.ACTIVITY_REASONS):
+        return _("%(count)s new comments for you") % {"count": count}
+    # The latest news of the reader's own comments: "approved" after "awaiting review".
+    latest = max((n for n in notifications if not n.is_activity), key=lambda n: (n.created, n.pk))
+    return _("%(headline)s, and %(more)s more") % {
+        "headline": latest.headline_in_place,
+        "more": count - 1,
+    }
 
 
 def build_email(user, notifications, *, digest: bool) -> EmailMultiAlternatives:
@@ -257,10 +300,10 @@ def build_email(user, notifications, *, digest: bool) -> EmailMultiAlternatives:
         "subscriptions:unsubscribe", kwargs={"token": link.token}
     )
     groups: dict[int, dict] = {}
+    quote_notifications(notifications, user)
     for notification in notifications:
         comment = notification.comment
         readable = can_read_text(comment, user, moderator=False)
-        notification.excerpt = comment.body if readable else ""
         notification.excerpt_html = comment.body_html if readable else ""
         essay_group = groups.setdefault(comment.essay_id, {"essay": comment.essay, "threads": {}})
         essay_group["threads"].setdefault(comment.thread_root_id, []).append(notification)
@@ -273,15 +316,7 @@ def build_email(user, notifications, *, digest: bool) -> EmailMultiAlternatives:
         "settings_url": settings.SITE_URL + reverse("subscriptions:list"),
         "digest": digest,
     }
-    if digest:
-        subject = _("Your daily digest: %(count)s new") % {"count": len(notifications)}
-    elif len(notifications) == 1:
-        subject = notifications[0].headline
-    else:
-        subject = _("%(count)s new comments on “%(essay)s”") % {
-            "count": len(notifications),
-            "essay": notifications[0].comment.essay.title,
-        }
+    subject = email_subject(notifications, digest=digest)
     # A header is one line: whatever a name holds, the subject cannot carry a line break.
     subject = " ".join(f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}".split())
     message = EmailMultiAlternatives(

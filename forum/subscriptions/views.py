@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from essays.models import Essay
-from forum.discussion.access import excerpt_for
+from forum.discussion.access import plain_excerpt_for, viewer_is_moderator
 from forum.discussion.models import Comment
 from forum.ids import parse_id
 from forum.redirects import safe_next_url
@@ -69,11 +69,21 @@ def subscription_list(request):
         services.notification_settings_set(user=request.user, **form.cleaned_data)
         messages.success(request, _("Your notification settings are saved."))
         return redirect("subscriptions:list")
-    subscriptions = (
+    subscriptions = list(
         Subscription.objects.filter(user=request.user)
-        .select_related("essay", "paragraph", "thread", "thread__author")
+        .select_related(
+            *("essay", "paragraph", "thread", "thread__author", "thread__essay"),
+            "thread__paragraph",
+        )
         .order_by("essay__title", "-created")
     )
+    moderator = viewer_is_moderator(request.user)
+    for subscription in subscriptions:
+        if subscription.thread_id:
+            # Its first words name a thread: a reader may follow many by the same author.
+            subscription.first_words = plain_excerpt_for(
+                subscription.thread, request.user, moderator=moderator
+            )
     return render(
         request,
         "subscriptions/list.html",
@@ -85,12 +95,12 @@ def subscription_list(request):
 @login_required
 def notification_list(request):
     notifications = Notification.objects.filter(recipient=request.user).select_related(
-        "comment", "comment__essay", "comment__paragraph", "comment__author"
+        *("comment", "comment__essay", "comment__paragraph", "comment__author"),
+        *("comment__parent__essay", "comment__parent__author"),
     )
     page = Paginator(notifications, 30).get_page(request.GET.get("page"))
-    for notification in page.object_list:
-        # The comment's state now decides, not its state when the notification was made.
-        notification.excerpt = excerpt_for(notification.comment, request.user)
+    # The comment's state now decides, not its state when the notification was made.
+    services.quote_notifications(page.object_list, request.user)
     return render(request, "subscriptions/notifications.html", {"page": page})
 
 

@@ -627,6 +627,59 @@
     if (region) showNew(region, button);
   });
 
+  // --- A live count of characters, instead of the browser's silent cut at the limit. ---
+
+  // A comment's textarea carries the server's limit in maxlength, which stops typing and
+  // cuts a paste short without a word. Here the reader sees the count as they write; the
+  // cut is lifted, and a text past the limit says by how much (the server refuses it in
+  // the same words, keeping the text). Counted as the server counts: characters, not
+  // UTF-16 units, with line breaks as one.
+  function formatCount(number) {
+    return number.toLocaleString("en"); // "10,000", as the server writes it
+  }
+
+  function countCharacters(textarea) {
+    var limit = Number(textarea.getAttribute("data-max-length") || textarea.getAttribute("maxlength"));
+    if (!limit || !textarea.id) return;
+    if (textarea.hasAttribute("maxlength")) {
+      textarea.setAttribute("data-max-length", String(limit));
+      textarea.removeAttribute("maxlength");
+    }
+    var id = textarea.id + "-count";
+    var counter = document.getElementById(id);
+    if (!counter) {
+      counter = document.createElement("p");
+      counter.className = "char-count";
+      counter.id = id;
+      var help = document.getElementById(textarea.id + "-help");
+      (help || textarea).after(counter);
+      var described = textarea.getAttribute("aria-describedby");
+      textarea.setAttribute("aria-describedby", (described ? described + " " : "") + id);
+    }
+    var length = Array.from(textarea.value.replace(/\r\n/g, "\n")).length;
+    var over = length - limit;
+    counter.textContent = formatCount(length) + " of " + formatCount(limit) + " characters" +
+      (over > 0 ? ": " + formatCount(over) + " over the limit" : "");
+    counter.classList.toggle("char-count--over", over > 0);
+    // Read out only near the limit: a screen reader need not hear every keystroke.
+    counter.setAttribute("aria-live", length >= limit * 0.9 ? "polite" : "off");
+  }
+
+  function countAllCharacters() {
+    document.querySelectorAll("form.comment-form textarea[maxlength]").forEach(countCharacters);
+  }
+
+  document.addEventListener("input", function (event) {
+    var textarea = event.target.closest && event.target.closest("form.comment-form textarea");
+    if (textarea) countCharacters(textarea);
+  });
+  document.addEventListener("focusin", function (event) {
+    var textarea = event.target.closest && event.target.closest("form.comment-form textarea");
+    if (textarea) countCharacters(textarea);
+  });
+  document.addEventListener("htmx:afterSettle", countAllCharacters);
+  countAllCharacters();
+
   // --- A brief outage: the server answers 503 with a message, which htmx does not swap. ---
 
   // Show it where a form shows its refusals, leaving the form and the reader's text as they

@@ -114,7 +114,7 @@ def test_every_comment_on_a_retired_paragraph_has_a_working_permalink(essay, use
     assert response.status_code == 302 and response.url.endswith(f"#c-{placed.pk}")
 
 
-def test_a_held_comment_is_announced_as_held_with_its_reason(essay, user, settings):
+def test_a_held_comment_is_announced_as_held_with_its_reason(essay, user, settings, moderator):
     settings.MODERATION_FIRST_COMMENTS_REVIEWED = 1
     client = Client()
     client.force_login(user)
@@ -216,7 +216,7 @@ def test_a_reply_in_an_orphaned_thread_with_htmx_goes_to_the_threads_page(essay,
     assert "Late reply." in client.get(response["HX-Redirect"]).content.decode()
 
 
-def test_an_edit_held_for_review_says_why(essay, user):
+def test_an_edit_held_for_review_says_why(essay, user, moderator):
     from forum.moderation.models import WordRule
 
     comment = services.comment_post(author=user, essay=essay, body="A fair point.")

@@ -22,7 +22,7 @@ def journey_page(request, browser):
 
 
 def confirmation_path(message):
-    return re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", message.body).group(1)
+    return re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", message.body).group(1)
 
 
 def sign_up_and_confirm(page, live_server, email="newcomer@example.org"):
@@ -44,6 +44,7 @@ def sign_up_and_confirm(page, live_server, email="newcomer@example.org"):
     assert_accessible(page)
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("link", name="New Comer")).to_be_visible()  # logged in
+    expect(page.locator(".block").nth(2)).to_be_visible()  # back where they started, again
 
 
 def margin_count(block):
@@ -100,15 +101,25 @@ def test_newcomer_signs_up_and_discusses_the_third_paragraph(journey_page, live_
         page.go_back()
     assert_accessible(page)
 
-    # Edit the reply (its own page, with and without JavaScript).
+    # Edit the reply: in place with JavaScript, on its own page without.
     reply.get_by_role("link", name=re.compile("^Edit")).click()
-    expect(page.get_by_role("heading", name="Edit your comment")).to_be_visible()
+    if page.javascript:
+        edit_box = reply.get_by_label("Edit your comment")
+        expect(edit_box).to_be_focused()
+        expect(reply.locator(".char-count")).to_have_text("35 of 10,000 characters")
+    else:
+        expect(page.get_by_role("heading", name="Edit your comment")).to_be_visible()
+        edit_box = page.get_by_label("Your comment")
     assert_accessible(page)
-    page.get_by_label("Your comment").fill("Replying to myself, corrected.")
+    edit_box.fill("Replying to myself, corrected.")
     page.get_by_role("button", name="Save changes").click()
     edited = page.locator(".comment-card").filter(has_text="Replying to myself, corrected.")
     expect(edited.locator(".comment-edited")).to_have_text("edited")
     expect(page.get_by_text("Replying to myself, for the record.")).to_have_count(0)
+    if page.javascript:
+        expect(edited).to_be_focused()
+        expect(page).to_have_url(re.compile(r"/essays/[^/]+/$"))  # never left the essay
+        expect(page.locator(".comment-edit-form")).to_have_count(0)
 
     # Delete it.
     edited.get_by_role("link", name=re.compile("^Delete")).click()

@@ -58,7 +58,7 @@ def test_follow_a_paragraph_hear_of_a_comment_and_unsubscribe_in_one_click(
     bell.click()
     expect(a.get_by_role("heading", name="Notifications")).to_be_visible()
     assert_accessible(a)
-    a.get_by_role("link", name=re.compile("Reader B on a paragraph you follow")).click()
+    a.get_by_role("link", name=re.compile("Reader B commented on a paragraph you follow")).click()
     expect(a).to_have_url(re.compile(r"/p/[a-z0-9]+/#c-\d+$"))
     comment_id = a.url.rsplit("#", 1)[1]
     expect(a.locator(f"#{comment_id}")).to_contain_text("The famines deserve a paragraph")

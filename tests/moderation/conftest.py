@@ -20,6 +20,13 @@ def moderator(db):
     return user
 
 
+@pytest.fixture(autouse=True)
+def moderator_on_duty(moderator):
+    """The site has a moderator (without one, nothing waits for review: see
+    test_nothing_waits_while_no_one_can_moderate)."""
+    return moderator
+
+
 @pytest.fixture
 def staff(db):
     user = make_user("staff@example.org", "Staff Member")

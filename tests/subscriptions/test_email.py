@@ -33,7 +33,9 @@ def test_an_immediate_email_has_both_parts_site_links_and_one_click_headers(
     run_tasks()
     [message] = mail.outbox
     assert message.to == ["alice@example.org"]
-    assert "Rea Der on a paragraph you follow" in message.subject
+    assert message.subject == (
+        "[Margins] Rea Der commented on a paragraph you follow, on “A test essay”"
+    )
     # The permalink: it leads to the page of threads that holds the comment, however many.
     assert f"https://essays.example.org/comments/{comment.pk}/" in message.body
     html, mimetype = message.alternatives[0]

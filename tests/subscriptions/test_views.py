@@ -72,7 +72,7 @@ def test_the_following_page_lists_targets_and_saves_email_settings(
     assert (
         "The essay" in content
         and "Fifth." in content
-        and "The thread started by Rea Der" in content
+        and "the thread Rea Der started on the whole essay" in " ".join(content.split())
     )
     assert content.count('class="follow-control"') == 3
     response = client.post("/subscriptions/", {"email": "daily"})
