@@ -784,6 +784,7 @@ TABLE: dict[str, Url] = {
         lambda w: [
             Variant("reported"),
             Variant("pending", query="?queue=pending"),
+            Variant("all", query="?queue=all"),
             Variant("decided", query="?queue=decided"),
             Variant("bad-page", query="?queue=bogus&page=abc"),
         ],

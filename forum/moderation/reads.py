@@ -90,8 +90,9 @@ def author_histories(comments) -> dict:
 
 
 def queue_comments(queue: str):
-    """The comments of a moderation queue: "reported" (open reports) or "pending", with
-    what their cards show fetched alongside (a constant number of queries)."""
+    """The comments of a moderation queue: "reported" (open reports), "pending", or "all"
+    of both, oldest first, with what their cards show fetched alongside (a constant number
+    of queries)."""
     comments = Comment.objects.select_related(
         "essay", "paragraph", "author", "parent", "parent__author"
     ).prefetch_related(
@@ -109,18 +110,18 @@ def queue_comments(queue: str):
             to_attr="first_replies",
         ),
     )
+    # One Q: both conditions on the same report (no report, no match).
+    reported = Q(
+        flags__isnull=False,
+        flags__resolved_at__isnull=True,
+        status__in=[Comment.Status.PUBLISHED, Comment.Status.HIDDEN],
+    )
+    pending = Q(status=Comment.Status.PENDING)
     if queue == "reported":
-        return (
-            comments.filter(
-                # One filter(): both conditions on the same report (no report, no match).
-                flags__isnull=False,
-                flags__resolved_at__isnull=True,
-                status__in=[Comment.Status.PUBLISHED, Comment.Status.HIDDEN],
-            )
-            .distinct()
-            .order_by("id")
-        )
-    return comments.filter(status=Comment.Status.PENDING).order_by("id")
+        return comments.filter(reported).distinct().order_by("id")
+    if queue == "all":
+        return comments.filter(reported | pending).distinct().order_by("id")
+    return comments.filter(pending).order_by("id")
 
 
 def hold_explanation(comment) -> dict | None:
@@ -196,10 +197,7 @@ def decisions_by_ids(ids) -> list:
 
 
 def queue_counts() -> dict[str, int]:
-    return {
-        "reported": queue_comments("reported").count(),
-        "pending": queue_comments("pending").count(),
-    }
+    return {queue: queue_comments(queue).count() for queue in ("reported", "pending", "all")}
 
 
 def recent_decisions(limit: int = 50):

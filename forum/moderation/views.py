@@ -31,6 +31,7 @@ User = get_user_model()
 QUEUES = {
     "reported": gettext_lazy("Reported"),
     "pending": gettext_lazy("Pending"),
+    "all": gettext_lazy("All waiting"),
     "decided": gettext_lazy("Decided recently"),
 }
 
