@@ -41,6 +41,8 @@ AUTHOR_RECORD_ACTIONS = [
     Decision.Action.PREMODERATE,
     Decision.Action.CLEAR_PREMODERATION,
 ]
+# Steps on a whole thread, which name its first comment's author without being about them.
+THREAD_ACTIONS = [Decision.Action.LOCK, Decision.Action.UNLOCK, Decision.Action.REATTACH]
 QUEUE_PAGE_SIZE = 25
 REPLIES_SHOWN = 5
 
@@ -292,9 +294,10 @@ def author_record(author) -> dict:
     return {
         "author": author,
         "comments": author.comments.select_related("essay").order_by("-id")[:30],
-        "decisions": Decision.objects.filter(subject_user=author).select_related(
-            "actor", "comment", "undone_by", "undoes"
-        )[:50],
+        "decisions": Decision.objects.filter(subject_user=author)
+        .exclude(action__in=THREAD_ACTIONS)
+        .exclude(undoes__action__in=THREAD_ACTIONS)
+        .select_related("actor", "comment", "undone_by", "undoes")[:50],
         "restrictions": author.restrictions.select_related("created_by"),
         "active": author.restrictions.active(),
         "is_moderator_account": author.groups.filter(name=MODERATORS_GROUP).exists(),

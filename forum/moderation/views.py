@@ -120,6 +120,18 @@ def _wants_card(request) -> bool:
     return bool(request.htmx and request.POST.get("card"))
 
 
+OUTCOME = "moderation/_queue_outcome.html"
+
+
+def _card(request, template, status=200, **context):
+    """A queue card as the answer; its forms come back to the queue page it is on."""
+    queue_url = safe_next_url(request, "moderation:index")
+    current = request.htmx.current_url_abs_path
+    if current and current.startswith(reverse("moderation:index")):
+        queue_url = current
+    return render(request, template, {**context, "queue_url": queue_url}, status=status)
+
+
 @moderator_required
 def index(request):
     queue = request.GET.get("queue", "reported")
@@ -230,13 +242,11 @@ def comment_action(request, pk, action):
         decision = COMMENT_ACTIONS[action](request.user, comment, form.cleaned_data)
     except Refused as refusal:
         if _wants_card(request):
-            context = {"comment": comment, "refusal": refusal}
-            return render(request, "moderation/_queue_outcome.html", context, status=refusal.status)
+            return _card(request, OUTCOME, refusal.status, comment=comment, refusal=refusal)
         return _refused(request, refusal, fallback)
     _remember_decision(request, decision)
     if _wants_card(request):
-        context = {"comment": comment, "decision": decision}
-        return render(request, "moderation/_queue_outcome.html", context)
+        return _card(request, OUTCOME, comment=comment, decision=decision)
     messages.success(request, _("Done: %(action)s.") % {"action": decision.get_action_display()})
     return _back(request, fallback)
 
@@ -388,16 +398,16 @@ def undo(request, pk):
         )
     except Refused as refusal:
         if _wants_card(request) and decision.comment_id:
-            context = {"comment": decision.comment, "refusal": refusal}
-            return render(request, "moderation/_queue_outcome.html", context, status=refusal.status)
+            return _card(
+                request, OUTCOME, refusal.status, comment=decision.comment, refusal=refusal
+            )
         return _refused(request, refusal, "moderation:log")
     if _wants_card(request) and decision.comment_id:
         # Back in its queue: the card again, ready for another decision.
         card = reads.queue_card(decision.comment_id)
         if card is not None:
-            return render(request, "moderation/_queue_item.html", {"comment": card})
-        context = {"comment": decision.comment, "decision": undoing}
-        return render(request, "moderation/_queue_outcome.html", context)
+            return _card(request, "moderation/_queue_item.html", comment=card)
+        return _card(request, OUTCOME, comment=decision.comment, decision=undoing)
     messages.success(request, _("Undone: %(action)s.") % {"action": decision.get_action_display()})
     return _back(request, "moderation:log")
 

@@ -44,9 +44,11 @@ def held(essay, third):
 
 def test_approving_on_the_card_with_htmx_answers_the_outcome_and_its_undo(moderator_client, held):
     url = f"/moderation/comments/{held.pk}/approve/"
-    response = moderator_client.post(url, {"card": "1", "seen_status": "pending"}, **HTMX)
+    on_queue = {**HTMX, "HTTP_HX_CURRENT_URL": "http://testserver/moderation/?queue=pending"}
+    response = moderator_client.post(url, {"card": "1", "seen_status": "pending"}, **on_queue)
     assert response.status_code == 200
     page = text(response)
+    assert 'name="next" value="/moderation/?queue=pending"' in page  # the undo comes back
     assert f'id="card-{held.pk}"' in page and "data-decided" in page
     assert "approved" in page and "Undo" in page
     held.refresh_from_db()
@@ -210,6 +212,8 @@ def test_the_authors_record_counts_and_restrictions_leave_out_locked_threads(
     assert "Always pre-moderated" in page
     assert "locked thread" not in page and "unlocked thread" not in page
     assert "removed" in page
+    record = text(moderator_client.get(f"/moderation/authors/{veteran.pk}/"))
+    assert "locked thread" not in record and "removed" in record
 
 
 # 4. Earlier versions --------------------------------------------------------------------
@@ -226,6 +230,8 @@ def test_a_moderator_who_is_not_staff_sees_an_edited_comments_versions_with_chan
     assert "Version 1" in page and "A kind remark." in page
     assert "<del>kind</del><ins>cruel</ins>" in page
     assert "<del>remark.</del><ins>remark, idiot.</ins>" in page
+    thread = text(moderator_client.get(essay.get_absolute_url()))
+    assert f'/moderation/comments/{comment.pk}/#versions-heading">Earlier versions' in thread
 
 
 def test_an_unedited_comment_has_no_versions_section(moderator_client, veteran, essay):
