@@ -23,7 +23,17 @@ class EssayAdmin(admin.ModelAdmin):
     list_filter = ["status", "comments_open"]
     search_fields = ["title", "alternate_title", "slug"]
     # The slug and source are the import's: footnote links and anchors are built from them.
-    readonly_fields = ["slug", "publish_revision", "source", "revision", "revised_at"]
+    # Whether comments are open, and reviewed first, is a moderation decision: it is taken
+    # on the moderation page, which logs it, never here.
+    readonly_fields = [
+        "slug",
+        "publish_revision",
+        "source",
+        "revision",
+        "revised_at",
+        "comments_open",
+        "premoderated",
+    ]
     fields = [
         "title",
         "alternate_title",

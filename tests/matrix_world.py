@@ -16,7 +16,7 @@ from essays.services import essay_import
 from forum.discussion import services as discussion
 from forum.discussion.models import Comment, CommentRevision
 from forum.moderation import services as moderation
-from forum.moderation.models import Decision, Flag, Restriction
+from forum.moderation.models import Decision, Flag, Restriction, WordRule
 from forum.moderation.undo import decision_undo
 from forum.subscriptions import services as subscriptions
 from forum.subscriptions.models import Notification, Subscription
@@ -123,6 +123,7 @@ class World:
     paragraphs: dict = field(default_factory=dict)  # name -> Paragraph of the open essay
     comments: dict = field(default_factory=dict)  # state or name -> Comment
     decisions: dict = field(default_factory=dict)
+    words: dict = field(default_factory=dict)  # "watched" -> WordRule
     notifications: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
 
@@ -254,6 +255,8 @@ def _moderation(w: World) -> None:
         moderation.user_restrict(
             actor=actor, user=u[name], kind=Restriction.Kind.SUSPENSION, reason="Testing the matrix"
         )
+    moderation.word_rule_set(actor=mod, word="matrix-watched", kind=WordRule.Kind.WATCHED)
+    w.words["watched"] = WordRule.objects.get(word="matrix-watched")
     # No service takes an essay back to draft: the site's owner does it in the admin.
     Essay.objects.filter(pk=w.essays["draft"].pk).update(status=Essay.Status.DRAFT)
     for comment in c.values():
@@ -314,7 +317,8 @@ def fingerprint() -> dict:
         "comments": rows(
             Comment, "status", "paragraph_id", "locked_at", "body", "anchor_status", "addressed_in"
         ),
-        "essays": rows(Essay, "comments_open"),
+        "essays": rows(Essay, "comments_open", "premoderated"),
+        "word rules": rows(WordRule, "word", "kind"),
         "flags": rows(Flag, "resolved_at"),
         "restrictions": rows(Restriction, "lifted_at"),
         "subscriptions": rows(Subscription, "level"),

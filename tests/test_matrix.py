@@ -386,6 +386,12 @@ def essay_action_variants(w: World) -> list[Variant]:
         action("open/close", {"pk": e["open"].pk, "action": "close"}),
         action("closed/close", {"pk": e["closed"].pk, "action": "close"}, "refused"),
         action("closed/reopen", {"pk": e["closed"].pk, "action": "reopen"}),
+        action("open/premoderate", {"pk": e["open"].pk, "action": "premoderate"}),
+        action(
+            "open/stop-premoderating",
+            {"pk": e["open"].pk, "action": "stop-premoderating"},
+            "refused",
+        ),
         action("open/explode", {"pk": e["open"].pk, "action": "explode"}, "missing"),
         action("missing/close", {"pk": MISSING_PK, "action": "close"}, "missing"),
     ]
@@ -826,6 +832,7 @@ TABLE: dict[str, Url] = {
         lambda w: [
             Variant("reported"),
             Variant("pending", query="?queue=pending"),
+            Variant("all", query="?queue=all"),
             Variant("decided", query="?queue=decided"),
             Variant("bad-page", query="?queue=bogus&page=abc"),
         ],
@@ -880,11 +887,32 @@ TABLE: dict[str, Url] = {
             Variant("all"),
             Variant("by-moderator", query=f"?moderator={w.users['moderator'].pk}"),
             Variant("bad-filters", query="?essay=abc&moderator=abc&page=abc"),
+            Variant("site-holds", query="?moderator=site&action=hold&since=2000-01-01"),
+            Variant("bad-dates", query="?since=2030-01-02&until=2030-01-01&action=bogus"),
         ],
         get=moderators(everyone(OK)),
     ),
     "moderation:undo": Url(
         undo_variants,
+        get=post_only(moderators),
+        post=moderators(moderator_action),
+        must_change=True,
+    ),
+    "moderation:words": Url(
+        single(
+            post={"word": "matrix-new-word", "kind": "blocked"},
+            repeat={"word": "matrix-watched", "kind": "watched"},
+            invalid={"word": " ", "kind": "watched"},
+        ),
+        get=moderators(everyone(OK)),
+        post=moderators(by_dataset(post=success, repeat=everyone(ANY_4XX), invalid=everyone(BAD))),
+        must_change=True,
+    ),
+    "moderation:word_remove": Url(
+        lambda w: [
+            action("watched", {"pk": w.words["watched"].pk}),
+            action("missing", {"pk": MISSING_PK}, "missing"),
+        ],
         get=post_only(moderators),
         post=moderators(moderator_action),
         must_change=True,

@@ -45,9 +45,12 @@ JSON object:
   reason, note, created, resolved_at.
 - `decisions` (the audit log rows about this essay and its comments), in the order made: id,
   action, comment (an id or null), actor and subject (emails or null), reason_code,
-  public_reason, reason, previous_state, undoes (an id or null), created. previous_state is
-  the snapshot the log stored (forum/moderation/snapshots.py) with the same ids as this
-  document, except that a re-attachment's paragraphs are named by key.
+  public_reason, reason, previous_state, undoes (an id or null), created, and `facts` (what
+  the rules saw when they held a comment: reasons, watched words, link count; it names no
+  row). previous_state is the snapshot the log stored (forum/moderation/snapshots.py) with
+  the same ids as this document, except that a re-attachment's paragraphs are named by key.
+  facts came after the first files: it is optional (an object; absent, empty), so the
+  version stays 1.
 - `subscriptions` (follows and mutes of the essay, a paragraph or a thread): member (an
   email), paragraph (a key or null), thread (a comment id or null), level, created.
 
@@ -267,6 +270,7 @@ def discussion_export(essay: Essay) -> dict:
                     key_of,
                 ),
                 "undoes": decision.undoes_id,
+                "facts": decision.facts,
             }
             for decision in decisions
         ],
@@ -714,6 +718,9 @@ class _Restore:
                 subject_user=self.member(record, "subject", where, null=True),
                 **_values_in(Decision, DECISION_FIELDS, record, where),
             )
+            decision.facts = record.get("facts", {})
+            if not isinstance(decision.facts, dict):
+                raise DiscussionFileError(f"{where}.facts: expected an object.")
             _check_fields(decision, where)
             actions[source_id] = decision.action
             if "previous_state" not in record:

@@ -3,18 +3,40 @@ from django.contrib import admin
 from .models import Decision, Flag, Restriction, WordRule
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Seen here, changed only on the moderation pages, whose services check the role and
+    log every step (an admin form would write around the audit log)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(WordRule)
-class WordRuleAdmin(admin.ModelAdmin):
+class WordRuleAdmin(ReadOnlyAdmin):
+    """Managed on the moderation page "Word lists"."""
+
     list_display = ["word", "kind"]
     list_filter = ["kind"]
     search_fields = ["word"]
 
 
 @admin.register(Flag)
-class FlagAdmin(admin.ModelAdmin):
+class FlagAdmin(ReadOnlyAdmin):
+    """Reports are resolved by deciding about their comment on the moderation pages."""
+
     list_display = ["comment", "reason", "reporter", "created", "resolved_at"]
     list_filter = ["reason"]
     raw_id_fields = ["comment", "reporter"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Only as part of deleting an account (the site owner's cascade).
+        return request.user.is_superuser
 
 
 @admin.register(Restriction)

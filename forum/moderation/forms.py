@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from essays.models import Essay
 
-from .models import ReasonCode, Restriction
+from .models import Decision, ReasonCode, Restriction, WordRule
+from .reads import SITE_RULES
 from .services import PERMANENT
 
 
@@ -64,14 +65,41 @@ class RestrictForm(forms.Form):
 
 
 class LogFilterForm(forms.Form):
-    moderator = forms.ModelChoiceField(
-        label=_("Moderator"), queryset=None, required=False, empty_label=_("Anyone")
+    # Named "moderator" since the log was first filtered: links to it keep working.
+    moderator = forms.ChoiceField(label=_("Decided by"), required=False)
+    action = forms.ChoiceField(
+        label=_("Action"), required=False, choices=[("", _("Any"))] + Decision.Action.choices
     )
     author = forms.CharField(label=_("Author (email or name)"), required=False, max_length=100)
     essay = forms.ModelChoiceField(
         label=_("Essay"), queryset=Essay.objects.all(), required=False, empty_label=_("Any")
     )
+    since = forms.DateField(
+        label=_("From (YYYY-MM-DD)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To (YYYY-MM-DD)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, moderators, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["moderator"].queryset = moderators
+        self.fields["moderator"].choices = [
+            ("", _("Anyone")),
+            (SITE_RULES, _("The site’s rules")),
+            *((str(m.pk), str(m)) for m in moderators),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            raise forms.ValidationError(_("The first date comes after the second."))
+        return data
+
+
+class WordRuleForm(forms.Form):
+    word = forms.CharField(label=_("Word or phrase"), max_length=100)
+    kind = forms.ChoiceField(label=_("List"), choices=WordRule.Kind.choices)
+    reason = forms.CharField(
+        label=_("Private note (moderators only)"), max_length=1000, required=False
+    )

@@ -69,6 +69,14 @@ class Decision(models.Model):
         CLEAR_PREMODERATION = "clear-premoderation", _("cleared pre-moderation")
         REATTACH = "reattach", _("re-attached thread")
         UNDO = "undo", _("undid")
+        ESSAY_PREMODERATE = "essay-premoderate", _("set comments on an essay to be reviewed")
+        ESSAY_CLEAR_PREMODERATION = (
+            "essay-clear-premoderation",
+            _("stopped reviewing comments on an essay"),
+        )
+        WORD_ADD = "word-add", _("added a word to a list")
+        WORD_CHANGE = "word-change", _("moved a word to the other list")
+        WORD_REMOVE = "word-remove", _("removed a word from its list")
 
     # Null: the site's own rules acted (a hold, or hiding after reports).
     actor = models.ForeignKey(
@@ -99,6 +107,10 @@ class Decision(models.Model):
     reason = models.TextField(_("private note (moderators only)"), blank=True)
     # What the target looked like before, so that the step can be undone exactly.
     previous_state = models.JSONField(default=dict, blank=True)
+    # What the site's rules or the moderator saw when deciding, for the pages that explain it:
+    # for a hold, its reasons, the watched words found and the links counted; for a change
+    # to a word list, the word and its lists before and after. Never read by an undo.
+    facts = models.JSONField(default=dict, blank=True)
     undoes = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="undone_by"
     )
@@ -124,8 +136,19 @@ class Decision(models.Model):
         return self.action == self.Action.UNDO
 
     @property
+    def is_word_list_change(self) -> bool:
+        return self.action in WORD_LIST_ACTIONS
+
+    @property
     def actor_display(self) -> str:
         return str(self.actor) if self.actor_id else str(_("The site’s rules"))
+
+
+WORD_LIST_ACTIONS = [
+    Decision.Action.WORD_ADD,
+    Decision.Action.WORD_CHANGE,
+    Decision.Action.WORD_REMOVE,
+]
 
 
 class RestrictionQuerySet(models.QuerySet):

@@ -18,11 +18,12 @@ from forum.discussion.signals import comment_moderated, comment_published, comme
 from forum.refusals import Refused, consume_or_refuse
 
 from . import rules
-from .models import MODERATORS_GROUP, Decision, Flag, ReasonCode, Restriction
+from .models import MODERATORS_GROUP, Decision, Flag, ReasonCode, Restriction, WordRule
 from .policy import is_moderator
 from .snapshots import (
     CommentStatus,
     EssayOpen,
+    EssayPremoderated,
     RestrictionCreated,
     RestrictionsLifted,
     ThreadAnchors,
@@ -147,6 +148,7 @@ def _decide(
     public_reason="",
     reason_code="",
     previous_state=None,
+    facts=None,
     undoes=None,
 ) -> Decision:
     """Append one step to the log. `reason` is the private note (moderators only);
@@ -161,6 +163,7 @@ def _decide(
         public_reason=public_reason,
         reason_code=reason_code,
         previous_state=previous_state or {},
+        facts=facts or {},
         undoes=undoes,
     )
 
@@ -243,9 +246,24 @@ def flag_create(*, reporter, comment: Comment, reason: str, note: str = "") -> F
 # Comments ------------------------------------------------------------------------------
 
 
+def hold_facts(comment: Comment, reasons: list[str]) -> dict:
+    """What the rules saw when they held `comment`, for the queue's "why is this here":
+    its reasons, the watched words it uses and the links a reader could follow."""
+    from forum.discussion.markup import link_targets, visible_text
+
+    links = link_targets(comment.body_html)
+    watched = []
+    if rules.HoldReason.WATCHED_WORD in reasons:
+        words = WordRule.objects.filter(kind=WordRule.Kind.WATCHED).values_list("word", flat=True)
+        watched = rules.words_in("\n".join([visible_text(comment.body_html), *links]), words)
+    return {"reasons": list(reasons), "watched_words": watched, "link_count": len(links)}
+
+
 def record_automatic_hold(sender, comment: Comment, reasons: list[str], **kwargs) -> None:
-    """Receiver of `comment_held`: the rules' hold goes into the log like any decision."""
+    """Receiver of `comment_held`: the rules' hold goes into the log like any decision,
+    with the facts behind it."""
     _decide(
+        facts=hold_facts(comment, reasons),
         actor=None,
         action=Decision.Action.HOLD,
         comment=comment,
@@ -451,6 +469,26 @@ def essay_comments_set(*, actor, essay: Essay, open_: bool, reason: str = "") ->
 
 
 @transaction.atomic
+def essay_premoderation_set(
+    *, actor, essay: Essay, premoderated: bool, reason: str = ""
+) -> Decision:
+    """Review every new comment on an essay before publication, or stop doing so."""
+    check_moderator(actor)
+    essay = Essay.objects.select_for_update().get(pk=essay.pk)
+    if essay.premoderated == premoderated:
+        raise Refused(_("Comments on this essay are already so."), status=409)
+    state = EssayPremoderated.of(essay).dump()
+    essay.premoderated = premoderated
+    essay.save(update_fields=["premoderated"])
+    action = (
+        Decision.Action.ESSAY_PREMODERATE
+        if premoderated
+        else Decision.Action.ESSAY_CLEAR_PREMODERATION
+    )
+    return _decide(actor=actor, action=action, essay=essay, reason=reason, previous_state=state)
+
+
+@transaction.atomic
 def thread_reattach(*, actor, comment: Comment, paragraph, reason: str = "") -> Decision:
     """Put a thread that moved or was orphaned by a revision on another live paragraph.
 
@@ -563,3 +601,53 @@ def user_restriction_lift(
         public_reason=public_reason,
         previous_state=RestrictionsLifted([r.pk for r in active]).dump(),
     )
+
+
+# Word lists ----------------------------------------------------------------------------
+
+
+def _normalized_word(word: str) -> str:
+    return " ".join(word.split())
+
+
+@transaction.atomic
+def word_rule_set(*, actor, word: str, kind: str, reason: str = "") -> Decision:
+    """Put a word or phrase on the watched or the blocked list (moving it from the other
+    list if it is there), and log the change."""
+    check_moderator(actor)
+    word = _normalized_word(word)
+    if not word:
+        raise Refused(_("Write the word or phrase."))
+    if len(word) > WordRule._meta.get_field("word").max_length:
+        raise Refused(_("A word or phrase is at most 100 characters."))
+    if kind not in WordRule.Kind.values:
+        raise Refused(_("Choose the list: watched or blocked."))
+    rule = WordRule.objects.select_for_update().filter(word__iexact=word).first()
+    if rule is not None and rule.kind == kind:
+        raise Refused(_("“%(word)s” is already on that list.") % {"word": rule.word}, status=409)
+    was = rule.kind if rule else ""
+    if rule is None:
+        rule = WordRule.objects.create(word=word, kind=kind)
+        action = Decision.Action.WORD_ADD
+    else:
+        rule.kind = kind
+        rule.save(update_fields=["kind"])
+        action = Decision.Action.WORD_CHANGE
+    return _decide(
+        actor=actor,
+        action=action,
+        reason=reason,
+        facts={"word": rule.word, "kind": kind, "was": was},
+    )
+
+
+@transaction.atomic
+def word_rule_remove(*, actor, rule: WordRule, reason: str = "") -> Decision:
+    """Take a word or phrase off its list, and log the change."""
+    check_moderator(actor)
+    rule = WordRule.objects.select_for_update().filter(pk=rule.pk).first()
+    if rule is None:
+        raise Refused(_("That word is no longer on a list."), status=409)
+    facts = {"word": rule.word, "kind": "", "was": rule.kind}
+    rule.delete()
+    return _decide(actor=actor, action=Decision.Action.WORD_REMOVE, reason=reason, facts=facts)

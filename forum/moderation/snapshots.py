@@ -62,6 +62,19 @@ class EssayOpen(Snapshot):
 
 
 @dataclass(frozen=True)
+class EssayPremoderated(Snapshot):
+    premoderated: bool
+
+    @classmethod
+    def of(cls, essay: Essay) -> "EssayPremoderated":
+        return cls(premoderated=essay.premoderated)
+
+    def restore(self, essay: Essay) -> None:
+        essay.premoderated = self.premoderated
+        essay.save(update_fields=["premoderated"])
+
+
+@dataclass(frozen=True)
 class RestrictionCreated(Snapshot):
     restriction: int
     created: bool = True

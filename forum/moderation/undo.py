@@ -29,6 +29,7 @@ from .services import (
 from .snapshots import (
     CommentStatus,
     EssayOpen,
+    EssayPremoderated,
     RestrictionCreated,
     RestrictionsLifted,
     ThreadAnchors,
@@ -46,9 +47,18 @@ RELATED_ACTIONS = [
     COMMENT_STATUS_ACTIONS,
     [Decision.Action.LOCK, Decision.Action.UNLOCK],
     [Decision.Action.CLOSE, Decision.Action.REOPEN],
+    [Decision.Action.ESSAY_PREMODERATE, Decision.Action.ESSAY_CLEAR_PREMODERATION],
     [Decision.Action.SUSPEND, Decision.Action.LIFT],
     [Decision.Action.PREMODERATE, Decision.Action.CLEAR_PREMODERATION],
     [Decision.Action.REATTACH],
+]
+
+
+ESSAY_ACTIONS = [
+    Decision.Action.CLOSE,
+    Decision.Action.REOPEN,
+    Decision.Action.ESSAY_PREMODERATE,
+    Decision.Action.ESSAY_CLEAR_PREMODERATION,
 ]
 
 
@@ -61,7 +71,7 @@ def later_decision(decision: Decision) -> Decision | None:
     ).select_related("actor")
     if decision.action in RESTRICTION_KIND_OF:
         later = later.filter(subject_user_id=decision.subject_user_id)
-    elif decision.action in (Decision.Action.CLOSE, Decision.Action.REOPEN):
+    elif decision.action in ESSAY_ACTIONS:
         later = later.filter(essay_id=decision.essay_id)
     else:
         later = later.filter(comment_id=decision.comment_id)
@@ -120,6 +130,15 @@ def _undo_comments_open(decision: Decision, actor) -> dict:
     return replaced.dump()
 
 
+def _undo_essay_premoderation(decision: Decision, actor) -> dict:
+    essay = Essay.objects.select_for_update().get(pk=decision.essay_id)
+    if essay.premoderated != (decision.action == Decision.Action.ESSAY_PREMODERATE):
+        _refuse(decision, _("comments on the essay are no longer so"))
+    replaced = EssayPremoderated.of(essay)
+    EssayPremoderated.load(decision.previous_state).restore(essay)
+    return replaced.dump()
+
+
 def _undo_restriction(decision: Decision, actor) -> dict:
     if decision.subject_user is not None:
         check_may_restrict(actor, decision.subject_user)
@@ -167,6 +186,8 @@ UNDO_HANDLERS: dict[str, Callable[[Decision, object], dict]] = {
     Decision.Action.UNLOCK: _undo_lock,
     Decision.Action.CLOSE: _undo_comments_open,
     Decision.Action.REOPEN: _undo_comments_open,
+    Decision.Action.ESSAY_PREMODERATE: _undo_essay_premoderation,
+    Decision.Action.ESSAY_CLEAR_PREMODERATION: _undo_essay_premoderation,
     Decision.Action.SUSPEND: _undo_restriction,
     Decision.Action.PREMODERATE: _undo_restriction,
     Decision.Action.LIFT: _undo_lift,

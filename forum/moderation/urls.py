@@ -25,5 +25,7 @@ urlpatterns = [
     path("moderation/authors/<int:pk>/lift/<str:kind>/", views.author_lift, name="author_lift"),
     path("moderation/log/", views.log, name="log"),
     path("moderation/log/<int:pk>/undo/", views.undo, name="undo"),
+    path("moderation/words/", views.words, name="words"),
+    path("moderation/words/<int:pk>/remove/", views.word_remove, name="word_remove"),
     path("moderation/notices/", views.notices, name="notices"),
 ]

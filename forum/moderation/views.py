@@ -21,8 +21,8 @@ from forum.redirects import safe_next_url
 from forum.refusals import Refused, refusal_response
 
 from . import reads, services
-from .forms import DecisionForm, LogFilterForm, ReportForm, RestrictForm
-from .models import Decision, Restriction
+from .forms import DecisionForm, LogFilterForm, ReportForm, RestrictForm, WordRuleForm
+from .models import Decision, Restriction, WordRule
 from .policy import is_moderator
 from .undo import decision_undo
 
@@ -31,6 +31,7 @@ User = get_user_model()
 QUEUES = {
     "reported": gettext_lazy("Reported"),
     "pending": gettext_lazy("Pending"),
+    "all": gettext_lazy("All waiting"),
     "decided": gettext_lazy("Decided recently"),
 }
 
@@ -103,22 +104,51 @@ def report(request, pk):
 # Queues --------------------------------------------------------------------------------
 
 
+# A moderator's latest decisions, kept in their session so that the queue page shows each
+# outcome with its undo after a plain form's redirect (with htmx, the card itself does).
+LATEST_DECISIONS = "moderation_latest_decisions"
+LATEST_DECISIONS_SHOWN = 5
+
+
+def _remember_decision(request, decision) -> None:
+    latest = [decision.pk, *request.session.get(LATEST_DECISIONS, [])]
+    request.session[LATEST_DECISIONS] = latest[:LATEST_DECISIONS_SHOWN]
+
+
+def _wants_card(request) -> bool:
+    """An action taken on a queue card with htmx: the answer replaces the card."""
+    return bool(request.htmx and request.POST.get("card"))
+
+
+OUTCOME = "moderation/_queue_outcome.html"
+
+
+def _card(request, template, status=200, **context):
+    """A queue card as the answer; its forms come back to the queue page it is on."""
+    queue_url = safe_next_url(request, "moderation:index")
+    current = request.htmx.current_url_abs_path
+    if current and current.startswith(reverse("moderation:index")):
+        queue_url = current
+    return render(request, template, {**context, "queue_url": queue_url}, status=status)
+
+
 @moderator_required
 def index(request):
     queue = request.GET.get("queue", "reported")
     if queue not in QUEUES:
         queue = "reported"
-    counts = reads.queue_counts()
-    context = {"queue": queue, "queues": QUEUES, "counts": counts, "form": DecisionForm()}
+    context = {
+        "queue": queue,
+        "queues": QUEUES,
+        "counts": reads.queue_counts(),
+        "form": DecisionForm(),
+        "essays": Essay.objects.published(),
+    }
     if queue == "decided":
         context["decisions"] = reads.recent_decisions()
     else:
-        page = Paginator(reads.queue_comments(queue), 25).get_page(request.GET.get("page"))
-        histories = reads.author_histories(page.object_list)
-        for comment in page.object_list:
-            comment.history = histories.get(comment.author_id)
-        context["page"] = page
-    context["essays"] = Essay.objects.published()
+        context["page"] = reads.queue_page(queue, request.GET.get("page"))
+        context["latest"] = reads.decisions_by_ids(request.session.get(LATEST_DECISIONS, []))
     return render(request, "moderation/index.html", context)
 
 
@@ -201,17 +231,22 @@ COMMENT_ACTIONS = {
 @moderator_required
 @require_POST
 def comment_action(request, pk, action):
-    comment = get_object_or_404(Comment, pk=pk)
+    comment = get_object_or_404(Comment.objects.select_related("author"), pk=pk)
     if action not in COMMENT_ACTIONS:
         raise Http404("No such action.")
     form = DecisionForm(request.POST)
     fallback = reverse("moderation:comment", kwargs={"pk": comment.pk})
-    if not form.is_valid():
-        return _refused(request, Refused(_("The reason is too long.")), fallback)
     try:
+        if not form.is_valid():
+            raise Refused(_("The reason is too long."))
         decision = COMMENT_ACTIONS[action](request.user, comment, form.cleaned_data)
     except Refused as refusal:
+        if _wants_card(request):
+            return _card(request, OUTCOME, refusal.status, comment=comment, refusal=refusal)
         return _refused(request, refusal, fallback)
+    _remember_decision(request, decision)
+    if _wants_card(request):
+        return _card(request, OUTCOME, comment=comment, decision=decision)
     messages.success(request, _("Done: %(action)s.") % {"action": decision.get_action_display()})
     return _back(request, fallback)
 
@@ -239,27 +274,38 @@ def thread_reattach(request, pk):
     return _back(request, fallback)
 
 
+ESSAY_ACTIONS = {
+    "close": lambda actor, essay, reason: services.essay_comments_set(
+        actor=actor, essay=essay, open_=False, reason=reason
+    ),
+    "reopen": lambda actor, essay, reason: services.essay_comments_set(
+        actor=actor, essay=essay, open_=True, reason=reason
+    ),
+    "premoderate": lambda actor, essay, reason: services.essay_premoderation_set(
+        actor=actor, essay=essay, premoderated=True, reason=reason
+    ),
+    "stop-premoderating": lambda actor, essay, reason: services.essay_premoderation_set(
+        actor=actor, essay=essay, premoderated=False, reason=reason
+    ),
+}
+
+
 @moderator_required
 @require_POST
 def essay_action(request, pk, action):
     essay = get_object_or_404(Essay, pk=pk)
-    if action not in ("close", "reopen"):
+    if action not in ESSAY_ACTIONS:
         raise Http404("No such action.")
     form = DecisionForm(request.POST)
     form.is_valid()
     try:
-        services.essay_comments_set(
-            actor=request.user,
-            essay=essay,
-            open_=action == "reopen",
-            reason=form.cleaned_data.get("reason", ""),
-        )
+        decision = ESSAY_ACTIONS[action](request.user, essay, form.cleaned_data.get("reason", ""))
     except Refused as refusal:
         return _refused(request, refusal, "moderation:index")
     messages.success(
         request,
-        _("Comments are now %(state)s on “%(essay)s”.")
-        % {"state": _("open") if action == "reopen" else _("closed"), "essay": essay.title},
+        _("Done: %(action)s (“%(essay)s”).")
+        % {"action": decision.get_action_display(), "essay": essay.title},
     )
     return _back(request, "moderation:index")
 
@@ -321,37 +367,91 @@ def author_lift(request, pk, kind):
 
 @moderator_required
 def log(request):
-    moderators = reads.moderators_in_the_log()
-    form = LogFilterForm(request.GET or None, moderators=moderators)
+    form = LogFilterForm(request.GET or None, moderators=reads.moderators_in_the_log())
     filters = form.cleaned_data if form.is_valid() else {}
     decisions = reads.log_decisions(
-        moderator=filters.get("moderator"),
+        actor=filters.get("moderator", ""),
+        action=filters.get("action", ""),
         author=filters.get("author", ""),
         essay=filters.get("essay"),
+        since=filters.get("since"),
+        until=filters.get("until"),
     )
     page = Paginator(decisions, 50).get_page(request.GET.get("page"))
-    filters = request.GET.copy()
-    filters.pop("page", None)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
-        request, "moderation/log.html", {"form": form, "page": page, "filters": filters.urlencode()}
+        request, "moderation/log.html", {"form": form, "page": page, "filters": query.urlencode()}
     )
 
 
 @moderator_required
 @require_POST
 def undo(request, pk):
-    decision = get_object_or_404(Decision, pk=pk)
+    decision = get_object_or_404(Decision.objects.select_related("comment__author"), pk=pk)
     try:
-        decision_undo(
+        undoing = decision_undo(
             actor=request.user,
             decision=decision,
             reason=request.POST.get("reason", "")[:1000],
             public_reason=request.POST.get("public_reason", "")[:1000],
         )
     except Refused as refusal:
+        if _wants_card(request) and decision.comment_id:
+            return _card(
+                request, OUTCOME, refusal.status, comment=decision.comment, refusal=refusal
+            )
         return _refused(request, refusal, "moderation:log")
+    if _wants_card(request) and decision.comment_id:
+        # Back in its queue: the card again, ready for another decision.
+        card = reads.queue_card(decision.comment_id)
+        if card is not None:
+            return _card(request, "moderation/_queue_item.html", comment=card)
+        return _card(request, OUTCOME, comment=decision.comment, decision=undoing)
     messages.success(request, _("Undone: %(action)s.") % {"action": decision.get_action_display()})
     return _back(request, "moderation:log")
+
+
+# Word lists -----------------------------------------------------------------------------
+
+
+@moderator_required
+def words(request):
+    """The watched and blocked lists: add a word, move it to the other list, take it off."""
+    form = WordRuleForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                decision = services.word_rule_set(actor=request.user, **form.cleaned_data)
+            except Refused as refusal:
+                form.add_error(None, refusal.message)
+                status = refusal.status
+            else:
+                messages.success(
+                    request,
+                    _("“%(word)s” is on the %(list)s list.")
+                    % {"word": decision.facts["word"], "list": decision.facts["kind"]},
+                )
+                return redirect("moderation:words")
+        else:
+            status = 400
+    context = {**reads.word_rules(), "form": form, "changes": reads.word_list_changes()}
+    return render(request, "moderation/words.html", context, status=status)
+
+
+@moderator_required
+@require_POST
+def word_remove(request, pk):
+    rule = get_object_or_404(WordRule, pk=pk)
+    try:
+        services.word_rule_remove(
+            actor=request.user, rule=rule, reason=request.POST.get("reason", "")[:1000]
+        )
+    except Refused as refusal:
+        return _refused(request, refusal, "moderation:words")
+    messages.success(request, _("“%(word)s” is off the lists.") % {"word": rule.word})
+    return redirect("moderation:words")
 
 
 # What authors are told --------------------------------------------------------------------

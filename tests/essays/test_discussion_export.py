@@ -619,6 +619,20 @@ def test_a_version_1_file_without_is_active_restores_active_members(rich_essay, 
     assert User.objects.get(email="dan@example.org").is_active
 
 
+def test_a_version_1_file_without_decision_facts_restores_them_empty(rich_essay, tmp_path):
+    document = export_to_file(SLUG, tmp_path / "discussion.json")
+    assert any(d["facts"].get("reasons") for d in document["decisions"])  # the holds'
+    delete_discussion(SLUG)
+    for decision in document["decisions"]:
+        del decision["facts"]
+    (tmp_path / "older.json").write_text(json.dumps(document), encoding="utf-8")
+
+    import_file(tmp_path / "older.json")
+
+    restored = Essay.objects.get(slug=SLUG)
+    assert not Decision.objects.filter(essay=restored).exclude(facts={}).exists()
+
+
 def test_a_dry_run_checks_the_whole_file_and_writes_nothing(rich_essay, moderator, tmp_path):
     comments = rich_essay.comments.count()
     export_to_file(SLUG, tmp_path / "discussion.json")
