@@ -93,6 +93,8 @@ NEAR = 3  # unmatched paragraphs either side of its place in a gap that step 7 l
 # written out as prose); headings and footnotes join only their own kind.
 PROSE_KINDS = frozenset({"paragraph", "list", "blockquote"})
 WORD = re.compile(r"\w+")
+TERM = re.compile(r"\S+")
+SENTENCE_PUNCTUATION = "\"'“”‘’«»()[],.;:!?"
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,35 @@ def words(text: str) -> list[str]:
     return WORD.findall(text.casefold())
 
 
+def terms(text: str) -> list[str]:
+    """The text's terms: what spaces separate, without the punctuation of a sentence around
+    them ("Listing", "19-3", "../listings/listing-19-03/src/main.rs}}")."""
+    return [t for t in (term.strip(SENTENCE_PUNCTUATION) for term in TERM.findall(text)) if t]
+
+
+def is_name(term: str) -> bool:
+    """Whether a term names a thing rather than says something: a number, a path, an
+    identifier (anything besides letters, hyphens and apostrophes)."""
+    return any(not (c.isalpha() or c in "-'’") for c in term)
+
+
+def names_differ(a: list[str], b: list[str]) -> bool:
+    """Whether two texts, given as their terms, are short and name different things: a line
+    of markup, a path or a label of fewer than CLEAR_MIN_WORDS terms is what it names, so
+    where a name in it was replaced by another (an include line naming listing-19-03 rather
+    than listing-19-01, an opening tag of Listing 17-5 rather than 17-4) it is another line,
+    however alike their words. A short text that gained or lost a term (a heading, a tag
+    wrapped around the same line) is still itself, and a longer one renumbered ("The code in
+    Listing 19-3 will print") is still the same sentence about a renumbered thing."""
+    if min(len(a), len(b)) >= CLEAR_MIN_WORDS:
+        return False
+    opcodes = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    return any(
+        tag == "replace" and any(map(is_name, a[a0:a1])) and any(map(is_name, b[b0:b1]))
+        for tag, a0, a1, b0, b1 in opcodes
+    )
+
+
 def text_similarity(a: str, b: str) -> float:
     if a == b:
         return 1.0
@@ -175,6 +206,7 @@ def plan_revision(old: list[Old], new: list[New]) -> Plan:
         if tight and len(olds) == len(news) == 1:
             matching.pair_in_place(olds[0], news[0])
     matching.pair_moved_nearby()
+    matching.pair_copies_in_place()
     split = matching.pair_splits()
     merged = matching.pair_merges()
 
@@ -250,6 +282,9 @@ class _Matching:
         self._similarities: dict[tuple[int, int], float] = {}
         self._upper_bounds: dict[tuple[int, int], float] = {}
         self._carried: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+        self._named_apart: dict[tuple[int, int], bool] = {}
+        self._old_counts = Counter((p.kind, p.text) for p in old)
+        self._new_counts = Counter((b.kind, b.text) for b in new)
         # Old index -> the new block its discussion follows although its key retires: a
         # paragraph split into parts of which the largest is of another kind (step 7).
         self.followers: dict[int, int] = {}
@@ -264,15 +299,14 @@ class _Matching:
     def pair_exact_moves(self) -> None:
         """Step 2: unmatched paragraphs whose kind and text reappear, nearest copy first. A
         text the essay repeats ("Consider:") moves no further than WINDOW: its copies are
-        told apart by place alone, and a far one is another copy, not this one."""
+        told apart by place alone, and a far one is another copy, not this one (step 7
+        checks the place of every copy once the paragraphs around them are matched)."""
         unmatched: dict[tuple[str, str], list[int]] = {}
         for i, paragraph in enumerate(self.old):
             if self.targets[i] is None:
                 unmatched.setdefault((paragraph.kind, paragraph.text), []).append(i)
         if not unmatched:
             return
-        old_counts = Counter((p.kind, p.text) for p in self.old)
-        new_counts = Counter((b.kind, b.text) for b in self.new)
         last_i, last_j = -1, -1  # the last pair before j: it says where j would be in old
         for j, block in enumerate(self.new):
             if self.sources[j] is not None:
@@ -284,10 +318,72 @@ class _Matching:
                 continue
             expected = last_i + (j - last_j)
             i = min(copies, key=lambda i: (abs(i - expected), i))
-            if abs(i - expected) > WINDOW and max(old_counts[text], new_counts[text]) > 1:
+            if abs(i - expected) > WINDOW and self.repeated(text):
                 continue
             copies.remove(i)
             self.pair(i, j)
+
+    def repeated(self, text: tuple[str, str]) -> bool:
+        """Whether a (kind, text) occurs more than once in either version."""
+        return max(self._old_counts[text], self._new_counts[text]) > 1
+
+    def pair_copies_in_place(self) -> None:
+        """Step 7: each copy of a repeated text ("</Listing>", "Consider:") goes where its
+        neighbours say, or nowhere.
+
+        Its neighbours are the nearest matched paragraphs before and after it whose texts
+        are not repeated. Where their successors kept their order, the copy's successor is a
+        copy between them (step 1 or 2 found it, or it is the one free copy there: as many
+        old copies as new ones in the gap pair in order). Where they crossed (one moved),
+        each says where the copy would be, beside it at the same distance; the copy goes
+        there if only one of them points at a copy, and is orphaned if they point at two:
+        a "</Listing>" belongs with the listing it closes, and which of two moved apart it
+        closed is a guess. Another listing's copy, however near, is another paragraph."""
+        anchors = sorted(
+            (i, j)
+            for j, i in enumerate(self.sources)
+            if i is not None and not self.repeated_at(i, j)
+        )
+        anchor_olds = [i for i, _j in anchors]
+
+        def places(i: int) -> tuple[tuple[int, int], list[int]]:
+            """The gap between the successors of old copy i's neighbours, and the new copies
+            of its text that may continue it."""
+            p = bisect_left(anchor_olds, i)
+            i0, j0 = anchors[p - 1] if p else (-1, -1)
+            i1, j1 = anchors[p] if p < len(anchors) else (len(self.old), len(self.new))
+            text = (self.old[i].kind, self.old[i].text)
+            if j0 < j1:
+                return (j0, j1), [j for j in range(j0 + 1, j1) if self.text_of(j) == text]
+            pointed = {j0 + (i - i0), j1 - (i1 - i)}
+            found = [j for j in sorted(pointed) if 0 <= j < len(self.new)]
+            found = [j for j in found if self.text_of(j) == text]
+            return (j0, j1), found if len(found) == 1 else []
+
+        copies = [i for i, p in enumerate(self.old) if self.repeated((p.kind, p.text))]
+        for i in copies:
+            j = self.targets[i]
+            if j is not None and j not in places(i)[1]:
+                self.sources[j], self.targets[i] = None, None
+        free: dict[tuple[tuple[int, int], tuple[int, ...]], list[int]] = {}
+        for i in copies:
+            if self.targets[i] is None:
+                gap, found = places(i)
+                free.setdefault((gap, tuple(found)), []).append(i)
+        for (_gap, found), olds in free.items():
+            news = [j for j in found if self.sources[j] is None]
+            if len(news) == len(olds):
+                for i, j in zip(olds, news, strict=True):
+                    self.pair(i, j)
+
+    def repeated_at(self, i: int, j: int) -> bool:
+        """Whether old paragraph i's or new block j's text is repeated in its version."""
+        return self.repeated((self.old[i].kind, self.old[i].text)) or self.repeated(
+            self.text_of(j)
+        )
+
+    def text_of(self, j: int) -> tuple[str, str]:
+        return (self.new[j].kind, self.new[j].text)
 
     def gaps(self) -> list[tuple[list[int], list[int], bool]]:
         """The unmatched old and new indices between consecutive pairs of the run that kept
@@ -439,7 +535,7 @@ class _Matching:
         if old_kind != new_kind and not {old_kind, new_kind} <= PROSE_KINDS:
             return 0.0
         a, b = self.old_words(i), self.new_words(j)
-        if not a or not b:
+        if not a or not b or self.named_apart(i, j):
             return 0.0
         whole = len(a) if of_old else len(b)
         a_bag, b_bag = self.old_bag(i), self.new_bag(j)
@@ -568,7 +664,7 @@ class _Matching:
         if self.old[i].text == self.new[j].text:
             return 1.0
         a, b = self.old_words(i), self.new_words(j)
-        if not a or not b:
+        if not a or not b or self.named_apart(i, j):
             return 0.0
         if floor and (
             2 * min(len(a), len(b)) / (len(a) + len(b)) < floor or self.upper_bound(i, j) < floor
@@ -591,10 +687,18 @@ class _Matching:
     def kept_share(self, i: int, j: int) -> float:
         """The share of the shorter text's words that the longer has, in the same order."""
         a, b = self.old_words(i), self.new_words(j)
-        if not a or not b:
+        if not a or not b or self.named_apart(i, j):
             return 0.0
         blocks = SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
         return sum(block.size for block in blocks) / min(len(a), len(b))
+
+    def named_apart(self, i: int, j: int) -> bool:
+        """Whether old paragraph i and new block j are short and name different things."""
+        known = self._named_apart.get((i, j))
+        if known is None:
+            a, b = self.old[i].text, self.new[j].text
+            known = self._named_apart[(i, j)] = names_differ(terms(a), terms(b))
+        return known
 
     def old_words(self, i: int) -> list[str]:
         if i not in self._old_words:

@@ -22,62 +22,26 @@ from bench.revision_corpus import destinations as placed_by_matcher
 from scripts.extract_revision_corpus import quote
 
 # Measured after the labels were reviewed: (correct, falsely orphaned) of the labelled
-# paragraphs of each pair. A regression lowers the first or raises the second.
+# paragraphs of each pair. A regression lowers the first or raises the second. Measured
+# again when the matcher stopped attaching short markup to another copy or another listing
+# (names_differ, pair_copies_in_place): in book-ch19-01-pattern-places-2025 two "</Listing>"
+# lines that went to another listing's copy (old 46 and 51) are orphaned since, hence one
+# more falsely orphaned there than before (another, old 40, is now placed right).
 MEASURED = {
     "book-ch04-01-ownership-2016": (78, 1),
-    "book-ch09-02-errors-2016": (45, 6),
-    "book-ch17-01-futures-rewrite-2024": (34, 17),
+    "book-ch09-02-errors-2016": (46, 5),
+    "book-ch17-01-futures-rewrite-2024": (38, 17),
     "book-ch17-05-async-traits-2025": (51, 2),
-    "book-ch19-01-pattern-places-2025": (19, 8),
+    "book-ch19-01-pattern-places-2025": (24, 9),
     "nomicon-meet-safe-and-unsafe-2017": (16, 2),
-    "nomicon-safe-unsafe-meaning-2017": (11, 3),
+    "nomicon-safe-unsafe-meaning-2017": (12, 2),
     "nomicon-subtyping-2022": (47, 2),
 }
 
-# (pair, old paragraph): what the matcher does today that the label says is wrong.
-KNOWN_WRONG = {
-    ("book-ch17-01-futures-rewrite-2024", 33): (
-        "'</Listing>' closing Listing 17-3 goes to new 16, the copy closing Listing 17-1 "
-        "(label: new 34, the copy closing Listing 17-3, or orphaned)"
-    ),
-    ("book-ch17-01-futures-rewrite-2024", 35): (
-        "the include of listing-17-03/output.txt goes to new 23, the include of "
-        "listing-17-02/src/main.rs (label: orphan, no new line names that file)"
-    ),
-    ("book-ch17-01-futures-rewrite-2024", 46): (
-        "the opening tag of Listing 17-4 goes to new 55, that of Listing 17-5 "
-        "(label: new 42, Listing 17-4's, or orphaned)"
-    ),
-    ("book-ch17-01-futures-rewrite-2024", 47): (
-        "the include of listing-17-04/src/main.rs goes to new 15, the include of "
-        "listing-17-01/src/main.rs (label: new 43, the line naming listing-17-04, or orphaned)"
-    ),
-    ("book-ch19-01-pattern-places-2025", 16): (
-        "the include of listing-19-01/src/main.rs goes to new 35, the include of "
-        "listing-19-03/src/main.rs (label: new 20, the line naming listing-19-01, or orphaned)"
-    ),
-    ("book-ch19-01-pattern-places-2025", 31): (
-        "the include of listing-19-03/src/main.rs:here goes to new 20, the include of "
-        "listing-19-01/src/main.rs:here (label: new 35, the line naming listing-19-03, or "
-        "orphaned)"
-    ),
-    ("book-ch19-01-pattern-places-2025", 32): (
-        "'</Listing>' closing the for loop's listing goes to new 21, the copy closing the let "
-        "statement's (label: new 51)"
-    ),
-    ("book-ch19-01-pattern-places-2025", 34): (
-        "the include of listing-19-03/output.txt goes to new 28, the include of "
-        "listing-19-02/output.txt (label: orphan, no new line names that file)"
-    ),
-    ("book-ch19-01-pattern-places-2025", 46): (
-        "'</Listing>' closing the let statement's listing (moved up) goes to new 26, the copy "
-        "closing the tuple mismatch listing (label: new 21)"
-    ),
-    ("book-ch19-01-pattern-places-2025", 51): (
-        "'</Listing>' closing the tuple mismatch listing (moved up) goes to new 51, the copy "
-        "closing the for loop's (label: new 26)"
-    ),
-}
+# (pair, old paragraph): what the matcher does that the label says is wrong, expected to
+# fail strictly. Empty: every placement is right, or an orphan. A case added here is a
+# regression to be explained, never a way to make the suite pass.
+KNOWN_WRONG: dict[tuple[str, int], str] = {}
 
 
 def test_the_corpus_holds_a_few_hundred_labels_of_varied_changes():
