@@ -41,8 +41,17 @@ then compare texts only where the alignment leaves room for them:
    paragraphs within WINDOW of its place, across gaps: an edited paragraph moved past its
    neighbours. One moved further is orphaned, honestly, rather than searched for everywhere
    (an exact move is found at any distance, in step 2).
+7. Copies in place: a text the essay repeats ("</Listing>", "Consider:") has copies told
+   apart by their place alone, so steps 1 and 2 pair them tentatively, and now that the
+   paragraphs around them are matched each copy is checked against its neighbours (the
+   nearest matched paragraphs, before and after, whose texts are not repeated). Its
+   successor must be a copy between theirs; where theirs crossed (one of them moved), each
+   neighbour points at the place beside it, and the copy goes there only if one of them
+   points at a copy. Otherwise it is orphaned: a "</Listing>" belongs with the listing it
+   closes, and handing it to the copy that closes another listing, however near, attaches
+   its discussion to the wrong text.
 
-7. Merges and splits, for what is still left: text does not only move, it joins and parts.
+8. Merges and splits, for what is still left: text does not only move, it joins and parts.
    A new paragraph still unmatched whose words mostly come, in runs of RUN words or more, from
    an old paragraph at about its place (its gap's neighbours, or within NEAR in the gap) is
    part of that old paragraph, split off; an old paragraph still unmatched whose words mostly
@@ -56,14 +65,20 @@ then compare texts only where the alignment leaves room for them:
    made into a list retire, their discussion follows to the list.
 
 Words are compared ignoring case and punctuation ("Ownership" and "What is Ownership?" share
-a word). A matched paragraph "moved" when its order relative to the other matched paragraphs
+a word), except in a short text (fewer than CLEAR_MIN_WORDS terms: what spaces separate),
+in any step: a line of markup, a path or a label is what it names, so where one of its names
+was replaced by another it is unlike anything else. An include line naming listing-19-03
+where the old one named listing-19-01 is another line, not an edit, though all their words
+but one agree (names_differ).
+
+A matched paragraph "moved" when its order relative to the other matched paragraphs
 changed: the matched old positions, read in new order, are split into a longest increasing
 subsequence (stayed in order) and the rest (moved). An insertion above shifts positions but
 moves nothing.
 
 The thresholds of steps 4 and 6 are settings: REANCHOR_MIN_TEXT_SIMILARITY,
 REANCHOR_MIN_SCORE and the weights REANCHOR_WEIGHTS (text, context, position). Step 5 takes
-REANCHOR_MIN_TEXT_SIMILARITY or MIN_KEPT_SHARE, step 3 the stricter CLEAR_SIMILARITY, step 7
+REANCHOR_MIN_TEXT_SIMILARITY or MIN_KEPT_SHARE, step 3 the stricter CLEAR_SIMILARITY, step 8
 MIN_CARRIED_SHARE.
 """
 
@@ -83,12 +98,12 @@ CLEAR_MIN_WORDS = 5  # texts shorter than this are never clearly alike by their 
 # grew or was cut keeps 0.9 and more; distinct paragraphs on one subject keep up to 0.4 (0.5
 # for a dozen words: function words recur in the same order everywhere).
 MIN_KEPT_SHARE = 0.7
-# Step 7: the share of a paragraph's words that must have gone, in runs of RUN words or more,
+# Step 8: the share of a paragraph's words that must have gone, in runs of RUN words or more,
 # into another (merged) or come from another (split off). Unrelated paragraphs of one essay
 # carry almost none: a run of three shared words is a phrase, not a function word.
 MIN_CARRIED_SHARE = 0.6
 RUN = 3
-NEAR = 3  # unmatched paragraphs either side of its place in a gap that step 7 looks at
+NEAR = 3  # unmatched paragraphs either side of its place in a gap that step 8 looks at
 # Kinds whose text may join or part across kinds (paragraphs made into a list, a list
 # written out as prose); headings and footnotes join only their own kind.
 PROSE_KINDS = frozenset({"paragraph", "list", "blockquote"})
@@ -286,7 +301,7 @@ class _Matching:
         self._old_counts = Counter((p.kind, p.text) for p in old)
         self._new_counts = Counter((b.kind, b.text) for b in new)
         # Old index -> the new block its discussion follows although its key retires: a
-        # paragraph split into parts of which the largest is of another kind (step 7).
+        # paragraph split into parts of which the largest is of another kind (step 8).
         self.followers: dict[int, int] = {}
         self.min_text = settings.REANCHOR_MIN_TEXT_SIMILARITY
         self.min_score = settings.REANCHOR_MIN_SCORE
@@ -342,9 +357,15 @@ class _Matching:
         anchors = sorted(
             (i, j)
             for j, i in enumerate(self.sources)
-            if i is not None and not self.repeated_at(i, j)
+            if i is not None
+            and not self.repeated(self.old_text(i))
+            and not self.repeated(self.new_text(j))
         )
         anchor_olds = [i for i, _j in anchors]
+        new_copies: dict[tuple[str, str], list[int]] = {}  # text -> its new indices, in order
+        for j in range(len(self.new)):
+            if self.repeated(self.new_text(j)):
+                new_copies.setdefault(self.new_text(j), []).append(j)
 
         def places(i: int) -> tuple[tuple[int, int], list[int]]:
             """The gap between the successors of old copy i's neighbours, and the new copies
@@ -352,15 +373,15 @@ class _Matching:
             p = bisect_left(anchor_olds, i)
             i0, j0 = anchors[p - 1] if p else (-1, -1)
             i1, j1 = anchors[p] if p < len(anchors) else (len(self.old), len(self.new))
-            text = (self.old[i].kind, self.old[i].text)
+            text = self.old_text(i)
+            same = new_copies.get(text, [])
             if j0 < j1:
-                return (j0, j1), [j for j in range(j0 + 1, j1) if self.text_of(j) == text]
-            pointed = {j0 + (i - i0), j1 - (i1 - i)}
-            found = [j for j in sorted(pointed) if 0 <= j < len(self.new)]
-            found = [j for j in found if self.text_of(j) == text]
+                return (j0, j1), same[bisect_right(same, j0) : bisect_left(same, j1)]
+            pointed = sorted({j0 + (i - i0), j1 - (i1 - i)})
+            found = [j for j in pointed if 0 <= j < len(self.new) and self.new_text(j) == text]
             return (j0, j1), found if len(found) == 1 else []
 
-        copies = [i for i, p in enumerate(self.old) if self.repeated((p.kind, p.text))]
+        copies = [i for i in range(len(self.old)) if self.repeated(self.old_text(i))]
         for i in copies:
             j = self.targets[i]
             if j is not None and j not in places(i)[1]:
@@ -376,13 +397,10 @@ class _Matching:
                 for i, j in zip(olds, news, strict=True):
                     self.pair(i, j)
 
-    def repeated_at(self, i: int, j: int) -> bool:
-        """Whether old paragraph i's or new block j's text is repeated in its version."""
-        return self.repeated((self.old[i].kind, self.old[i].text)) or self.repeated(
-            self.text_of(j)
-        )
+    def old_text(self, i: int) -> tuple[str, str]:
+        return (self.old[i].kind, self.old[i].text)
 
-    def text_of(self, j: int) -> tuple[str, str]:
+    def new_text(self, j: int) -> tuple[str, str]:
         return (self.new[j].kind, self.new[j].text)
 
     def gaps(self) -> list[tuple[list[int], list[int], bool]]:
@@ -410,7 +428,7 @@ class _Matching:
         return found
 
     def pair_splits(self) -> dict[int, list[int]]:
-        """Step 7, splits: each new block still unmatched whose words mostly come, in runs,
+        """Step 8, splits: each new block still unmatched whose words mostly come, in runs,
         from an old paragraph at about its place is a part of it. The old paragraph's key
         goes to the part that took most of its text (when of its kind; else it retires and
         its discussion follows that part: self.followers). Returns old index -> its parts,
@@ -471,7 +489,7 @@ class _Matching:
         return took if len(took) > (target is not None) else {}
 
     def pair_merges(self) -> dict[int, list[int]]:
-        """Step 7, merges: each old paragraph still unmatched whose words mostly went, in
+        """Step 8, merges: each old paragraph still unmatched whose words mostly went, in
         runs, into a new block at about its place was merged into it, unless that text is
         explained already (the block's own predecessor, or another merged paragraph, holds
         it). An unmatched block takes the key of the merged paragraph of its kind that gave

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from essays import reanchoring
-from essays.reanchoring import New, Old, plan_revision, text_similarity, words
+from essays.reanchoring import (
+    New,
+    Old,
+    names_differ,
+    plan_revision,
+    terms,
+    text_similarity,
+    words,
+)
 from essays.rendering import parse_essay
 from tests.conftest import essay_source
 
@@ -162,6 +170,116 @@ def test_a_repeated_paragraph_removed_here_and_added_far_away_is_not_moved():
     assert result.added == [len(new) - 3, len(new) - 2, len(new) - 1] and not result.moved
 
 
+# Short lines of markup (mdBook's listings) name things: another name is another line.
+
+
+def include(number: str, tail: str = "src/main.rs") -> str:
+    return f"{{{{#rustdoc_include ../listings/ch19-patterns/listing-{number}/{tail}}}}}"
+
+
+def listing(number: str, caption: str) -> list[str]:
+    """A listing as the book writes it: opening tag, include line, closing tag."""
+    return [f'<Listing number="{number}" caption="{caption}">', include(number), "</Listing>"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (include("19-01"), include("19-03")),
+        (include("19-03", "output.txt"), include("19-02", "output.txt")),
+        ('<Listing number="17-4" caption="Waiting">', '<Listing number="17-5" caption="">'),
+        ("Figure 3", "Figure 4"),
+    ],
+)
+def test_a_short_line_whose_one_change_is_a_number_is_another_line(before, after):
+    """Between the same unchanged neighbours, where anything else alike would continue: an
+    include line naming listing-19-03 includes another file than the one naming 19-01."""
+    assert names_differ(terms(before), terms(after))
+    assert text_similarity(before, after) >= 0.5  # alike enough by their words alone
+    result = plan([PROSE[0], before, PROSE[1]], [PROSE[0], after, PROSE[1]])
+    assert result.sources == [0, None, 2] and result.retired == [1]
+
+
+def test_a_short_line_naming_another_listing_is_not_found_nearby_either():
+    """Steps 3, 4 and 6 compare words too: the line naming 19-01, gone, is not the line
+    naming 19-03 that appears two paragraphs further."""
+    old = [PROSE[0], include("19-01"), PROSE[1], PROSE[2], PROSE[3]]
+    new = [PROSE[0], edited(PROSE[1], 1), PROSE[2], include("19-03"), PROSE[3]]
+    result = plan(old, new)
+    assert result.sources == [0, 2, 3, None, 4] and result.retired == [1]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # A sentence about a listing that was renumbered is still that sentence.
+        (
+            "The code in Listing 19-3 will print the following:",
+            "The code in Listing 19-5 will print the following:",
+        ),
+        # An opening tag with its caption names its example by the caption.
+        (
+            '<Listing number="19-1" caption="Mixing if let, else if, and else">',
+            '<Listing number="19-3" caption="Mixing if let, else if, and else">',
+        ),
+        # A short line that only gained a term (a tag around it) names the same thing.
+        (
+            '<span class="filename">Filename: src/main.rs</span>',
+            '<figure> <span class="filename">Filename: src/main.rs</span>',
+        ),
+    ],
+)
+def test_a_longer_line_renumbered_or_a_short_one_wrapped_continues(before, after):
+    assert not names_differ(terms(before), terms(after))
+    result = plan([PROSE[0], before, PROSE[1]], [PROSE[0], after, PROSE[1]])
+    assert result.sources == [0, 1, 2]
+
+
+def test_each_closing_tag_stays_with_its_listing_when_a_listing_is_inserted_before_it():
+    first = listing("19-1", "Matching a tuple")
+    second = listing("19-2", "Matching a struct")
+    inserted = listing("19-0", "Matching a number")
+    old = [PROSE[0], *first, PROSE[1], *second, PROSE[2]]
+    new = [PROSE[0], *inserted, PROSE[3], *first, PROSE[1], *second, PROSE[2]]
+    result = plan(old, new)
+    assert result.sources == [0, None, None, None, None, 1, 2, 3, 4, 5, 6, 7, 8]
+    assert not result.retired
+
+
+def test_a_closing_tag_is_not_handed_to_the_copy_closing_another_listing():
+    """Listing 17-1 deleted, Listing 17-3 added a few paragraphs on: the old "</Listing>"
+    closed 17-1, and the copy near it closes 17-3. Its discussion is orphaned with its
+    listing rather than shown beside another listing's closing tag."""
+    last = listing("17-9", "Ending")  # the chapter's other listing: "</Listing>" recurs
+    old = [PROSE[0], *listing("17-1", "Defining"), PROSE[1], PROSE[2], PROSE[3], *last]
+    new = [PROSE[0], PROSE[1], PROSE[2], *listing("17-3", "Calling"), PROSE[3], *last]
+    result = plan(old, new)
+    assert result.sources == [0, 4, 5, None, None, None, 6, 7, 8, 9]
+    assert result.retired == [1, 2, 3]
+
+
+def test_a_copy_between_neighbours_that_moved_apart_is_orphaned_when_both_claim_a_copy():
+    """The section that ended "... </Listing> Attempting to compile:" moved up, but the
+    include line before its "</Listing>" stayed: each neighbour points at a "</Listing>"
+    beside it, one in each place. Which listing it closed is a guess: orphaned."""
+    old = [PROSE[0], PROSE[1], include("19-9"), "</Listing>", PROSE[5], PROSE[2], PROSE[3]]
+    new = [PROSE[0], "</Listing>", PROSE[5], PROSE[1], include("19-9"), "</Listing>"]
+    new += [PROSE[2], PROSE[3]]
+    result = plan(old, new)
+    assert result.sources == [0, None, 4, 1, 2, None, 5, 6]
+    assert result.retired == [3]
+
+
+def test_a_copy_whose_neighbour_moved_follows_the_one_that_points_at_a_copy():
+    """A heading moved below the comment and the anchor that followed it: the comment, a
+    text the chapter repeats, stays before its anchor."""
+    comment = "<!-- Old headings. Do not remove or links may break. -->"
+    old = [("heading", "Traits"), comment, '<a id="traits"></a>', PROSE[0], comment, PROSE[1]]
+    new = [comment, '<a id="traits"></a>', ("heading", "Traits"), PROSE[0], comment, PROSE[1]]
+    result = plan(old, new)
+    assert result.sources == [1, 2, 0, 3, 4, 5]
+
+
 # Paragraphs rewritten in place.
 
 
@@ -238,7 +356,7 @@ def test_a_paragraph_never_continues_as_another_kind():
     assert result.merged == {1: [1]} and not result.retired and result.ending == [1]
 
 
-# Merges and splits (step 7): discussion follows the text when paragraphs join or part.
+# Merges and splits (step 8): discussion follows the text when paragraphs join or part.
 
 
 def halves(text: str, share: float) -> tuple[str, str]:
