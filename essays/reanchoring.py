@@ -170,10 +170,17 @@ def words(text: str) -> list[str]:
     return WORD.findall(text.casefold())
 
 
-def terms(text: str) -> list[str]:
+def terms(text: str, limit: int | None = None) -> list[str]:
     """The text's terms: what spaces separate, without the punctuation of a sentence around
-    them ("Listing", "19-3", "../listings/listing-19-03/src/main.rs}}")."""
-    return [t for t in (term.strip(SENTENCE_PUNCTUATION) for term in TERM.findall(text)) if t]
+    them ("Listing", "19-3", "../listings/listing-19-03/src/main.rs}}"); no more than
+    `limit` of them."""
+    found = []
+    for term in TERM.finditer(text):
+        if len(found) == limit:
+            break
+        if stripped := term.group().strip(SENTENCE_PUNCTUATION):
+            found.append(stripped)
+    return found
 
 
 def is_name(term: str) -> bool:
@@ -297,7 +304,6 @@ class _Matching:
         self._similarities: dict[tuple[int, int], float] = {}
         self._upper_bounds: dict[tuple[int, int], float] = {}
         self._carried: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
-        self._named_apart: dict[tuple[int, int], bool] = {}
         self._old_counts = Counter((p.kind, p.text) for p in old)
         self._new_counts = Counter((b.kind, b.text) for b in new)
         # Old index -> the new block its discussion follows although its key retires: a
@@ -353,7 +359,9 @@ class _Matching:
         each says where the copy would be, beside it at the same distance; the copy goes
         there if only one of them points at a copy, and is orphaned if they point at two:
         a "</Listing>" belongs with the listing it closes, and which of two moved apart it
-        closed is a guess. Another listing's copy, however near, is another paragraph."""
+        closed is a guess. Another listing's copy, however near, is another paragraph. A copy
+        that steps 3 to 6 paired with an edited text ("Consider:" that gained a word) was
+        paired by its place already, and stays."""
         anchors = sorted(
             (i, j)
             for j, i in enumerate(self.sources)
@@ -384,7 +392,7 @@ class _Matching:
         copies = [i for i in range(len(self.old)) if self.repeated(self.old_text(i))]
         for i in copies:
             j = self.targets[i]
-            if j is not None and j not in places(i)[1]:
+            if j is not None and self.new_text(j) == self.old_text(i) and j not in places(i)[1]:
                 self.sources[j], self.targets[i] = None, None
         free: dict[tuple[tuple[int, int], tuple[int, ...]], list[int]] = {}
         for i in copies:
@@ -553,12 +561,12 @@ class _Matching:
         if old_kind != new_kind and not {old_kind, new_kind} <= PROSE_KINDS:
             return 0.0
         a, b = self.old_words(i), self.new_words(j)
-        if not a or not b or self.named_apart(i, j):
+        if not a or not b:
             return 0.0
         whole = len(a) if of_old else len(b)
         a_bag, b_bag = self.old_bag(i), self.new_bag(j)
         shared = sum(min(a_bag[word], b_bag[word]) for word in a_bag.keys() & b_bag.keys())
-        if shared < MIN_CARRIED_SHARE * whole:
+        if shared < MIN_CARRIED_SHARE * whole or self.named_apart(i, j):
             return 0.0
         return sum(size for _x, _y, size in self.carried(i, j)) / whole
 
@@ -682,11 +690,14 @@ class _Matching:
         if self.old[i].text == self.new[j].text:
             return 1.0
         a, b = self.old_words(i), self.new_words(j)
-        if not a or not b or self.named_apart(i, j):
+        if not a or not b:
             return 0.0
         if floor and (
             2 * min(len(a), len(b)) / (len(a) + len(b)) < floor or self.upper_bound(i, j) < floor
         ):
+            return 0.0
+        if self.named_apart(i, j):
+            self._similarities[(i, j)] = 0.0
             return 0.0
         ratio = SequenceMatcher(None, a, b, autojunk=False).ratio()
         self._similarities[(i, j)] = ratio
@@ -712,11 +723,11 @@ class _Matching:
 
     def named_apart(self, i: int, j: int) -> bool:
         """Whether old paragraph i and new block j are short and name different things."""
-        known = self._named_apart.get((i, j))
-        if known is None:
-            a, b = self.old[i].text, self.new[j].text
-            known = self._named_apart[(i, j)] = names_differ(terms(a), terms(b))
-        return known
+        old_text, new_text = self.old[i].text, self.new[j].text
+        first_old, first_new = terms(old_text, CLEAR_MIN_WORDS), terms(new_text, CLEAR_MIN_WORDS)
+        if min(len(first_old), len(first_new)) >= CLEAR_MIN_WORDS:
+            return False  # neither is short: most pairs end here, after a few terms
+        return names_differ(terms(old_text), terms(new_text))
 
     def old_words(self, i: int) -> list[str]:
         if i not in self._old_words:

@@ -270,6 +270,16 @@ def test_a_copy_between_neighbours_that_moved_apart_is_orphaned_when_both_claim_
     assert result.retired == [3]
 
 
+def test_a_copy_edited_in_place_continues():
+    """A repeated "Consider:" that gained words between its unchanged neighbours was paired
+    by its place; the check of copies leaves it there."""
+    old = with_examples(EXAMPLES)
+    new = list(old)
+    new[4] = "Consider, again:"
+    result = plan(old, new)
+    assert result.sources == list(range(len(old))) and result.changed == {4}
+
+
 def test_a_copy_whose_neighbour_moved_follows_the_one_that_points_at_a_copy():
     """A heading moved below the comment and the anchor that followed it: the comment, a
     text the chapter repeats, stays before its anchor."""
