@@ -114,7 +114,7 @@ class ParagraphChange:
     """One paragraph's part in a revision: the text(s) it continues, the text it becomes.
 
     `before` is a list so that a paragraph continuing several (a merge) fits too; `parts`
-    names, for a split, the other new paragraphs that took some of its text."""
+    names, for a split, every new paragraph that took some of its text, in order."""
 
     outcome: Outcome
     # The old paragraphs (of a revision: its blocks), none when added; the new block, none
@@ -139,9 +139,10 @@ class ParagraphChange:
 
 
 def _change(outcome: Outcome, before: list, after, parts=()) -> ParagraphChange:
-    """A paragraph's change; a split compares the old text with all its parts' text."""
+    """A paragraph's change; a split compares the old text with all its parts' text, in
+    their order (`parts`: every part, the one continuing it, `after`, among them)."""
     compared = outcome in COMPARED
-    new_text = "\n".join(block.text for block in [after, *parts])
+    new_text = "\n".join(block.text for block in (parts or [after]))
     marked = mark_words("\n".join(p.text for p in before), new_text) if compared else None
     return ParagraphChange(
         outcome=outcome, before=before, after=after, marked=marked, parts=list(parts)
@@ -242,7 +243,7 @@ def revision_preview(
             changes.append(_change(Outcome.MERGED, before, block))
             continue
         if i is not None and i in plan.split:
-            parts = [blocks[k] for k in plan.split[i] if k != j]
+            parts = [blocks[k] for k in plan.split[i]]
             changes.append(_change(Outcome.SPLIT, [live[i]], block, parts))
             continue
         if i is None:
@@ -308,8 +309,8 @@ def revision_changes(revision: EssayRevision) -> RevisionChanges:
     for split in summary.get("split", []):
         old, parts = split["from"], [key for key in split["into"] if key in now]
         if old in before and old in now and old not in joined:
-            others = [now[key] for key in parts if key != old]
-            changes.append(_change(Outcome.SPLIT, [before[old]], now[old], others))
+            ordered = sorted((now[key] for key in parts), key=lambda block: block.position)
+            changes.append(_change(Outcome.SPLIT, [before[old]], now[old], ordered))
             joined |= {old, *parts}
     for key in summary.get("added", []):
         if key in now and key not in joined:

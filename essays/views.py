@@ -89,8 +89,11 @@ def essay_publish(request, slug):
             previewed, live, plan, blocks = preview_revision(source=source)
             if previewed.pk != essay.pk:
                 raise EssaySourceError(_("The source's slug names another essay."))
-        except (EssaySourceError, Essay.DoesNotExist) as error:
-            context["error"] = str(error) or _("The source names no existing essay.")
+        except EssaySourceError as error:
+            context["error"], status = str(error), 400
+        except Essay.DoesNotExist:
+            # The source's front matter names a slug: this form revises this essay only.
+            context["error"] = _("The source's slug names no essay; keep this essay's slug.")
             status = 400
         else:
             context.update(

@@ -20,6 +20,7 @@ from essays.models import Essay, Paragraph
 from essays.services import check_can_publish
 from forum.refusals import Refused, consume_or_refuse
 
+from .access import can_read_text
 from .markup import has_visible_text, normalize_body, render_comment
 from .models import Comment, CommentRevision
 from .policy import policy
@@ -322,11 +323,12 @@ def comments_reanchor(
             status = Comment.AnchorStatus.MOVED
         else:
             status = Comment.AnchorStatus.PLACED
+        # An orphaned passage comment is shown with the text it was written about, which
+        # holds its passage: it is not lost, and is not looked for in another paragraph.
         quote_lost = comment.quote_lost
-        if comment.quote and not paragraph.is_live:
-            quote_lost = True
-        elif (
+        if (
             comment.quote
+            and paragraph.is_live
             and (there != here or there in changed)
             and _passage_refound(comment, paragraph.text)
         ):
@@ -478,10 +480,16 @@ def comment_delete(*, comment: Comment, actor) -> Comment:
     return comment
 
 
-def check_may_mark_addressed(user, essay: Essay) -> None:
+def check_may_mark_addressed(user, essay: Essay | None) -> None:
     """Whoever may publish revisions of the essay may say which of its threads a revision
     took up. (Editors are the site's, not an essay's: `essay` is where that would change.)"""
-    check_can_publish(user)
+    try:
+        check_can_publish(user)
+    except Refused:
+        raise Refused(
+            _("Only the site’s editors can mark a thread as addressed by a revision."),
+            status=403,
+        ) from None
 
 
 def access_thread_for_addressing(*, editor, comment_id: int, lock: bool = False) -> Comment:
@@ -497,7 +505,10 @@ def access_thread_for_addressing(*, editor, comment_id: int, lock: bool = False)
     if comment is not None:
         check_may_mark_addressed(editor, comment.essay)
     else:
-        check_can_publish(editor)  # a non-editor learns nothing of which comments exist
+        check_may_mark_addressed(editor, None)  # a non-editor learns nothing of which exist
+        raise Http404("No such comment.")
+    if not can_read_text(comment, editor) and comment.status == Comment.Status.PENDING:
+        # A comment awaiting review is its author's and the moderators' to know of.
         raise Http404("No such comment.")
     if comment.parent_id is not None:
         raise Refused(

@@ -14,7 +14,7 @@ from django.urls import reverse
 from essays.hooks import ThreadSummary
 from essays.models import Essay, EssayRevision, Paragraph
 
-from .access import excerpt_for
+from .access import can_read_text, excerpt_for
 from .models import Comment
 from .policy import policy
 
@@ -364,6 +364,10 @@ def threads_on_paragraphs(
     threads: dict[int, list[ThreadSummary]] = {}
     for root in roots:
         root.essay = essay  # the access rule reads it: no query per thread
+        if root.status == Comment.Status.PENDING and not can_read_text(
+            root, viewer, moderator=moderator_view
+        ):
+            continue  # awaiting review: its author's and the moderators' to know of
         excerpt = excerpt_for(root, viewer, moderator=moderator_view)
         threads.setdefault(root.paragraph_id, []).append(
             ThreadSummary(

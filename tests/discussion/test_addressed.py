@@ -154,7 +154,7 @@ def test_a_reader_and_a_moderator_who_is_not_an_editor_are_refused(world):
     reader = make_user("reader@example.org", "Reader")
     for user in (reader, world["moderator"], world["author"]):
         html = refused(world, user, world["thread"], {"revision": "2"}, 403)
-        assert "Only the site’s editors" in html
+        assert "Only the site’s editors can mark a thread as addressed" in html
         with pytest.raises(Refused):
             services.thread_mark_addressed(editor=user, comment=world["thread"], revision=2)
 
@@ -205,6 +205,19 @@ def test_a_removed_or_deleted_thread_is_refused(world, how):
         services.comment_delete(comment=thread, actor=world["author"])
     html = refused(world, world["editor"], thread, {"revision": "2"}, 409)
     assert "Only a published thread" in html
+
+
+def test_a_thread_awaiting_review_is_not_found_by_an_editor_who_is_not_its_author(world):
+    from django.http import Http404
+
+    from forum.discussion.models import Comment as Model
+
+    Model.objects.filter(pk=world["thread"].pk).update(status=Model.Status.PENDING)
+    response = client_for(world["editor"]).post(addressed_url(world["thread"]), {"revision": "2"})
+    assert response.status_code == 404
+    assert "Awaiting review" not in response.content.decode()
+    with pytest.raises(Http404):
+        services.thread_mark_addressed(editor=world["editor"], comment=world["thread"], revision=2)
 
 
 def test_marking_twice_and_unmarking_nothing_are_refused(world):

@@ -117,7 +117,9 @@ def test_a_moderator_clears_a_mixed_queue_of_20_from_the_keyboard(
         for number, comment in enumerate(comments):
             decide_with_keys(page, number, comment)
             if number == 1:
-                # Back to the card just decided, undo, and decide it again.
+                # Back to the card just decided, undo, and decide it again (once the focus
+                # has moved on to the next card, as a moderator sees it do).
+                expect(page.locator(f"#card-{comments[number + 1].pk}")).to_be_focused()
                 page.keyboard.press("k")
                 page.keyboard.press("u")
                 card = page.locator(f"#card-{comment.pk}")

@@ -152,6 +152,20 @@ def test_the_preview_shows_a_thread_the_editor_may_not_read_as_a_placeholder(ess
     assert thread.url == f"/comments/{comment.pk}/"
 
 
+def test_the_preview_keeps_a_thread_awaiting_review_to_its_author_and_moderators(
+    essay, user, editor
+):
+    from forum.discussion.models import Comment
+
+    gamma = essay.paragraphs.get(position=2)
+    comment = services.comment_post(author=user, essay=essay, body="Held words.", paragraph=gamma)
+    Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.PENDING)
+    preview = _preview(essay, essay_source(ALPHA, BETA), editor)
+    assert preview.changes[0].threads == []  # the editor is not told it exists
+    (thread,) = _preview(essay, essay_source(ALPHA, BETA), user).changes[0].threads
+    assert thread.excerpt == "Held words."  # its author is
+
+
 def test_the_publish_page_lists_each_paragraph_once_with_its_threads(client, essay, user, editor):
     alpha = essay.paragraphs.get(position=0)
     for number in range(8):

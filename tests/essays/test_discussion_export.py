@@ -32,8 +32,8 @@ P2 = "The second paragraph quotes a famous passage and argues with every word of
 P3 = "The third paragraph is about to be cut by the author in the second revision."
 P4 = "The fourth paragraph concludes, and will gain a sentence in the revision."
 # The second revision: new titles and attribution, a heading, P3 cut, P4 changed (a comma
-# within a quoted passage dropped, a sentence added).
-P4_REVISED = P4.replace("concludes,", "concludes") + " More."
+# within a quoted passage dropped, a quoted passage rewritten, a sentence added).
+P4_REVISED = P4.replace("concludes,", "concludes").replace("in the revision", "later") + " More."
 REVISED = (
     f"---\ntitle: Exported, revised\nalternate_title: Or, second thoughts\nslug: {SLUG}\n"
     f"attribution: T. E., revised\n---\n\n## A heading\n\n{P1}\n\n{P2}\n\n{P4_REVISED}\n"
@@ -80,6 +80,7 @@ def rich_essay(db, moderator):
     post(dan, essay, "A kumquat remark, held for review.", paragraph=p1)
     hidden = post(dan, essay, "Reported twice, hidden.", paragraph=p4)
     post(dan, essay, "On the conclusion.", paragraph=p4, quote="concludes, and will gain")
+    post(dan, essay, "When?", paragraph=p4, quote="in the revision")  # rewritten: lost
     moderation.flag_create(reporter=alice, comment=hidden, reason=ReasonCode.SPAM)
     moderation.flag_create(reporter=bob, comment=hidden, reason=ReasonCode.ABUSE, note="Rude.")
     removed = post(dan, essay, "Removed by a moderator.", paragraph=p1)

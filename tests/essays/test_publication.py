@@ -336,3 +336,15 @@ def test_a_small_essay_growing_big_is_published_by_the_worker(make_essay, editor
     essay = make_essay(ALPHA, BETA)
     enqueue(essay, editor)  # two paragraphs before, five after
     assert PublicationJob.objects.get().old_paragraphs == 2
+
+
+def test_a_source_naming_an_unknown_essay_is_refused_in_words(essay, editor):
+    source = essay.source.replace(f"slug: {essay.slug}", "slug: no-such-essay")
+    assert source != essay.source
+    before = snapshot(essay)
+    response = editor_client(editor).post(publish_url(essay), {"source": source})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "The source&#x27;s slug names no essay; keep this essay&#x27;s slug." in page
+    assert "matching query does not exist" not in page
+    assert snapshot(essay) == before

@@ -223,6 +223,19 @@ def test_quotes_follow_their_paragraph_or_say_they_are_lost(essay, user):
     assert lost.quote == "the difference is millions"  # the original passage is kept
 
 
+def test_a_passage_on_a_deleted_paragraph_is_orphaned_with_its_text_not_lost(essay, user, client):
+    third = essay.paragraphs.get(text=P3)
+    comment = discussion.comment_post(
+        author=user, essay=essay, body="Which ones?", paragraph=third, quote="counts the dead"
+    )
+    revise(P1, P2, P4, P5)
+    comment.refresh_from_db()
+    assert comment.anchor_status == "orphaned" and not comment.quote_lost
+    page = client.get(essay.get_absolute_url()).content.decode()
+    assert "counts the dead" in page  # under "On earlier versions", with its paragraph's text
+    assert "This passage is no longer in the paragraph" not in page
+
+
 def test_reimporting_the_seed_unchanged_changes_nothing(db):
     source = SEED_SOURCE.read_text(encoding="utf-8")
     essay_import(source=source)
@@ -402,10 +415,9 @@ def test_the_preview_lists_a_split_once_with_its_parts(essay, comments, editor):
     preview = _preview_of(editor, essay, P1, P2, opening, f"Estimates {rest}", P4, P5)
     assert [(c.outcome, len(c.threads)) for c in preview.changes] == [(Outcome.SPLIT, 2)]
     split = preview.changes[0]
-    assert [split.after.text, *[part.text for part in split.parts]] == [
-        f"Estimates {rest}",
-        opening,
-    ]
+    assert split.after.text == f"Estimates {rest}"  # the part that took most of the text
+    assert [part.text for part in split.parts] == [opening, f"Estimates {rest}"]  # in order
+    assert "<del>" not in split.marked.before and "<ins>" not in split.marked.after
     assert preview.added == 0
 
 
