@@ -319,3 +319,13 @@ def test_no_notification_carries_a_private_note(run, author, reporters, essay, m
     for notification in Notification.objects.all():
         assert PRIVATE not in notification.summary + notification.detail
     assert "reporter's own words" not in whole(email_to(author))
+
+
+def test_the_notices_page_links_a_removal_to_its_section_of_the_guidelines(
+    run, author, essay, guidelines, moderator, client
+):
+    comment = post(author, essay, "Buy my pills.")
+    run(services.comment_remove, actor=moderator, comment=comment, reason_code=ReasonCode.SPAM)
+    client.force_login(author)
+    page = client.get(reverse("moderation:notices")).content.decode()
+    assert 'href="/guidelines/#spam"' in page
