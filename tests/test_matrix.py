@@ -724,6 +724,8 @@ TABLE: dict[str, Url] = {
     "essays:publication_detail": Url(publication_variants, get=may_publish),
     # discussion ---------------------------------------------------------------------------
     "discussion:home": Url(single(), get=everyone(OK)),
+    # The community guidelines: read by everyone, edited only in the admin.
+    "discussion:guidelines": Url(single(), get=everyone(OK)),
     # For load balancers: the same answer for everyone (the world's worker is not behind).
     "healthz": Url(single(), get=everyone(OK)),
     # The essay page answers 200 to every role whatever its threads' states (orphaned ones

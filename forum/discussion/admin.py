@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from .models import Comment, CommentRevision
+from .models import Comment, CommentRevision, Guidelines
+from .services import guidelines_edit
 
 
 class CommentRevisionInline(admin.TabularInline):
@@ -35,3 +36,21 @@ class CommentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Guidelines)
+class GuidelinesAdmin(admin.ModelAdmin):
+    """One text, edited here by the site's owner; saving renders it (services.guidelines_edit)."""
+
+    fields = ["body"]
+    list_display = ["__str__", "updated_at"]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not Guidelines.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        saved = guidelines_edit(editor=request.user, body=form.cleaned_data["body"])
+        obj.pk = saved.pk

@@ -161,3 +161,65 @@ def link_targets(html: str) -> list[str]:
 def render_comment(body: str) -> str:
     """Markdown source of a comment -> the sanitized HTML we store and publish."""
     return sanitize_html(_comment_markdown.render(body))
+
+
+# The community guidelines --------------------------------------------------------------------
+
+# The owner's text may have sections: headings, each with an anchor. A heading may end with
+# "{#anchor}" to choose its anchor (kept however its wording changes); otherwise the anchor
+# comes from its words.
+GUIDELINES_TAGS = ALLOWED_TAGS | {"h2", "h3", "h4", "hr"}
+_EXPLICIT_ANCHOR = re.compile(r"\s*\{#([a-z0-9][a-z0-9-]{0,49})\}\s*$")
+_ANCHOR = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+_guidelines_markdown = MarkdownIt("commonmark", {"html": False, "breaks": False}).disable(
+    ["image", "html_block", "html_inline"]
+)
+
+
+def _allow_guidelines_attribute(tag: str, name: str, value: str) -> bool:
+    if tag in ("h2", "h3", "h4") and name == "id":
+        return bool(_ANCHOR.fullmatch(value))
+    return _allow_attribute(tag, name, value)
+
+
+_guidelines_cleaner = bleach.Cleaner(
+    tags=GUIDELINES_TAGS,
+    attributes=_allow_guidelines_attribute,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+)
+
+
+def render_guidelines(body: str) -> tuple[str, list[tuple[str, str]]]:
+    """The owner's Markdown -> (sanitized HTML, its sections as [(anchor, title)]).
+
+    Headings become sections with stable anchors: "{#anchor}" at a heading's end if given,
+    else its words (“Be civil” -> "be-civil"), made unique in the page. A top-level "#"
+    heading is shown as a section too (the page has its own title)."""
+    from django.utils.text import slugify
+
+    tokens = _guidelines_markdown.parse(normalize_body(body))
+    sections, used = [], set()
+    for index, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
+        inline = tokens[index + 1]
+        explicit = _EXPLICIT_ANCHOR.search(inline.content)
+        if explicit:
+            inline.content = inline.content[: explicit.start()]
+            last = inline.children[-1] if inline.children else None
+            if last is not None and last.type == "text":
+                last.content = _EXPLICIT_ANCHOR.sub("", last.content)
+        title = " ".join(inline.content.split())
+        anchor = explicit.group(1) if explicit else slugify(title)[:60].strip("-") or "section"
+        unique, number = anchor, 2
+        while unique in used:
+            unique, number = f"{anchor}-{number}", number + 1
+        used.add(unique)
+        level = max(int(token.tag[1]), 2)
+        token.tag = tokens[index + 2].tag = f"h{min(level, 4)}"
+        token.attrSet("id", unique)
+        sections.append((unique, title))
+    html = _guidelines_markdown.renderer.render(tokens, _guidelines_markdown.options, {})
+    return _guidelines_cleaner.clean(html), sections

@@ -287,3 +287,40 @@ class CommentRevision(models.Model):
 
     def __str__(self):
         return f"Comment {self.comment_id} as of {self.replaced_at:%Y-%m-%d %H:%M}"
+
+
+class Guidelines(models.Model):
+    """The community guidelines: one text, in Markdown, that the site owner edits in the
+    admin. Rendered and sanitized when saved (`services.guidelines_edit`), with its sections'
+    anchors, so that a removal's public reason can point to one."""
+
+    body = models.TextField(
+        _("text (Markdown)"),
+        help_text=_(
+            "Each heading starts a section with its own address (/guidelines/#be-civil). End "
+            "a heading with {#anchor} to choose it: a section whose anchor is a public "
+            "removal reason's code (spam, abuse, hate, off-topic, other) is where removals "
+            "for that reason point."
+        ),
+    )
+    body_html = models.TextField(editable=False)
+    # [[anchor, title], ...] in the text's order.
+    sections = models.JSONField(default=list, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("community guidelines")
+        verbose_name_plural = _("community guidelines")
+
+    def __str__(self):
+        return str(_("Community guidelines"))
+
+    def get_absolute_url(self):
+        return reverse("discussion:guidelines")
+
+    @classmethod
+    def current(cls) -> "Guidelines | None":
+        return cls.objects.order_by("pk").first()
+
+    def has_section(self, anchor: str) -> bool:
+        return any(section[0] == anchor for section in self.sections)

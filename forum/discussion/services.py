@@ -21,8 +21,8 @@ from essays.services import check_can_publish
 from forum.refusals import Refused, consume_or_refuse
 
 from .access import can_read_text
-from .markup import has_visible_text, normalize_body, render_comment
-from .models import Comment, CommentRevision
+from .markup import has_visible_text, normalize_body, render_comment, render_guidelines
+from .models import Comment, CommentRevision, Guidelines
 from .policy import policy
 from .quotes import (
     QUOTE_CONTEXT_STORED,
@@ -615,3 +615,59 @@ def comment_import_response(*, essay: Essay, author_name: str, body: str) -> tup
     comment.full_clean()
     comment.save()
     return comment, True
+
+
+# The community guidelines ----------------------------------------------------------------
+
+
+DEFAULT_GUIDELINES = """\
+Margins is a place to read closely and to disagree well. These guidelines say what
+moderators act on; every removal names the section it was about.
+
+## Write about the text {#off-topic}
+
+Comments sit beside a paragraph or an essay: say what you make of it. Side conversations,
+and comments that could be posted under any text, may be removed as off-topic.
+
+## Be civil {#abuse}
+
+Argue with ideas, not with people. Insults, threats, harassment and attempts to expose
+someone's private life are removed, and repeated abuse leads to a suspension.
+
+## No hate {#hate}
+
+Nothing that attacks people for who they are: their origin, religion, gender, sexuality,
+disability or the like.
+
+## No spam {#spam}
+
+No advertising, no links posted for their own sake, no text repeated across threads.
+
+## Anything else {#other}
+
+Moderators may remove what breaks the law or puts someone at risk, and say why. If you
+think a decision was wrong, write to the site's owner.
+
+## Reports
+
+Report a comment that breaks these guidelines; the author never learns who reported it.
+You will hear what the moderators decided.
+"""
+
+
+@transaction.atomic
+def guidelines_edit(*, editor, body: str) -> Guidelines:
+    """Replace the community guidelines' text (the site owner's, from the admin), rendered
+    and sanitized now, with its sections."""
+    if not editor.has_perm("discussion.change_guidelines"):
+        raise Refused(_("Only the site’s owner can change the community guidelines."), status=403)
+    body = normalize_body(body).strip()
+    if not body:
+        raise Refused(_("Write the guidelines."))
+    html, sections = render_guidelines(body)
+    guidelines = Guidelines.objects.select_for_update().order_by("pk").first() or Guidelines()
+    guidelines.body, guidelines.body_html = body, html
+    guidelines.sections = [list(section) for section in sections]
+    guidelines.updated_at = timezone.now()
+    guidelines.save()
+    return guidelines

@@ -1,6 +1,7 @@
 """Events other apps may follow without this app knowing them (subscriptions, moderation).
 
-`comment_published`, `comment_removed` and `comment_moderated` are sent after the
+`comment_published`, `comment_removed`, `comment_moderated`, `reports_answered` and
+`account_moderated` are sent after the
 transaction that caused them has committed. `comment_held` is sent inside it, on purpose:
 moderation records the hold in its log in the same transaction, so a comment is never
 held without the decision that says why.
@@ -14,6 +15,17 @@ comment_published = Signal()
 comment_removed = Signal()
 # Sent with comment=<Comment> and reasons=[str] when rules hold a comment for review.
 comment_held = Signal()
-# Sent with comment=<Comment>, action="hold"|"approve"|"remove" and detail=<str> (the
-# reason the author may read) when moderation decides about a comment.
+# Sent with comment=<Comment>, action="hold"|"approve"|"remove"|"hide"|"restore",
+# detail=<str> (the public reason: what the author may read, never a moderator's private
+# note) and section=<str> (the anchor of the community guidelines' section the reason points
+# to, or "") when moderation (or a rule) decides about a comment, or undoes a decision (the
+# action then says what the comment is now).
 comment_moderated = Signal()
+# Sent with comment=<Comment>, reporter_ids=[int], outcome="hidden"|"removed"|"kept",
+# detail=<str> (the public reason, for a removal) and section=<str> when moderation answers
+# readers' reports. Never who decided, nor their note.
+reports_answered = Signal()
+# Sent with user=<User>, action="suspend"|"lift", detail=<str> (the public reason) and
+# until=<datetime or None> (a suspension's end; None: until lifted) when moderation
+# suspends a member, lifts a suspension, or undoes either.
+account_moderated = Signal()

@@ -6,6 +6,7 @@ app_name = "discussion"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("guidelines/", views.guidelines, name="guidelines"),
     path("essays/<slug:slug>/", views.essay_detail, name="essay_detail"),
     path("essays/<slug:slug>/feed/", feeds.essay_feed, name="essay_feed"),
     path(

@@ -30,7 +30,7 @@ from forum.refusals import Refused, refusal_response
 from . import annotations, pages, services
 from .access import access_comment, access_comment_for_reply, can_read_text
 from .forms import CommentForm
-from .models import Comment
+from .models import Comment, Guidelines
 from .policy import policy
 from .quotes import QUOTE_CONTEXT
 from .threads import (
@@ -59,6 +59,12 @@ DRAFTS_SESSION_KEY = "comment_drafts"
 
 def home(request):
     return render(request, "discussion/home.html", {"essays": essays_with_comment_counts()})
+
+
+def guidelines(request):
+    """The community guidelines, as the site owner last saved them (read fresh: an edit
+    shows at once)."""
+    return render(request, "discussion/guidelines.html", {"guidelines": Guidelines.current()})
 
 
 def _published_essay(slug) -> Essay:

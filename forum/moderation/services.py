@@ -11,10 +11,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from essays.models import Essay, Paragraph
-from forum.discussion.models import Comment
+from forum.discussion.models import Comment, Guidelines
 from forum.discussion.quotes import locate_quote
 from forum.discussion.services import check_can_comment
-from forum.discussion.signals import comment_moderated, comment_published, comment_removed
+from forum.discussion.signals import (
+    account_moderated,
+    comment_moderated,
+    comment_published,
+    comment_removed,
+    reports_answered,
+)
 from forum.refusals import Refused, consume_or_refuse
 
 from . import rules
@@ -168,12 +174,52 @@ def _decide(
     )
 
 
-def _tell_author(comment: Comment, action: str, detail: str = "") -> None:
+def tell_author(comment: Comment, action: str, detail: str = "", section: str = "") -> None:
+    """Tell a comment's author what became of it, with the public reason only."""
     transaction.on_commit(
         lambda: comment_moderated.send(
-            sender=Comment, comment=comment, action=action, detail=detail
+            sender=Comment, comment=comment, action=action, detail=detail, section=section
         )
     )
+
+
+def tell_reporters(
+    comment: Comment, reporter_ids: list[int], outcome: str, detail: str = "", section: str = ""
+) -> None:
+    """Tell the readers who reported a comment what became of it: not who decided, nor why
+    in private."""
+    if not reporter_ids:
+        return
+    transaction.on_commit(
+        lambda: reports_answered.send(
+            sender=Comment,
+            comment=comment,
+            reporter_ids=reporter_ids,
+            outcome=outcome,
+            detail=detail,
+            section=section,
+        )
+    )
+
+
+def tell_member(user, action: str, detail: str = "", until=None) -> None:
+    """Tell a member that they are suspended (until when, and why) or free to post again."""
+    transaction.on_commit(
+        lambda: account_moderated.send(
+            sender=type(user), user=user, action=action, detail=detail, until=until
+        )
+    )
+
+
+def guidelines_section_for(reason_code: str) -> str:
+    """The anchor of the guidelines' section a public reason points to: the section whose
+    anchor is the reason's code, when the guidelines have one (else "": the whole page)."""
+    guidelines = Guidelines.current()
+    return reason_code if reason_code and guidelines and guidelines.has_section(reason_code) else ""
+
+
+def open_reporter_ids(comment: Comment) -> list[int]:
+    return sorted(set(comment.flags.open().values_list("reporter_id", flat=True)))
 
 
 def _announce_visibility_change(comment: Comment, was_published: bool) -> None:
@@ -240,6 +286,9 @@ def flag_create(*, reporter, comment: Comment, reason: str, note: str = "") -> F
             previous_state=state,
         )
         _announce_visibility_change(comment, was_published=True)
+        hidden_because = _("Hidden after readers’ reports, until a moderator looks at it.")
+        tell_author(comment, "hide", hidden_because)
+        tell_reporters(comment, open_reporter_ids(comment), "hidden")
     return flag
 
 
@@ -271,7 +320,7 @@ def record_automatic_hold(sender, comment: Comment, reasons: list[str], **kwargs
         public_reason="; ".join(_(reason) for reason in reasons),
         previous_state=CommentStatus(Comment.Status.PENDING, "", []).dump(),
     )
-    _tell_author(comment, "hold", "; ".join(_(reason) for reason in reasons))
+    tell_author(comment, "hold", "; ".join(_(reason) for reason in reasons))
 
 
 def _set_comment_status(
@@ -292,13 +341,20 @@ def _set_comment_status(
     comment.status = status
     comment.removal_reason = removal_reason
     comment.save(update_fields=["status", "removal_reason"])
+    reporters = open_reporter_ids(comment) if resolve_flags else []
     if resolve_flags:
         comment.flags.open().update(resolved_at=timezone.now())
     _announce_visibility_change(comment, was_published)
+    section = guidelines_section_for(reason_code)
     if action == Decision.Action.REMOVE:
-        _tell_author(comment, "remove", removal_reason)
-    elif status == Comment.Status.PUBLISHED and not was_published:
-        _tell_author(comment, "approve")
+        tell_author(comment, "remove", removal_reason, section)
+        tell_reporters(comment, reporters, "removed", removal_reason, section)
+    elif action == Decision.Action.RESTORE:
+        tell_author(comment, "restore", public_reason)
+    elif status == Comment.Status.PUBLISHED:
+        if not was_published:
+            tell_author(comment, "approve", public_reason)
+        tell_reporters(comment, reporters, "kept")
     return _decide(
         actor=actor,
         action=action,
@@ -559,6 +615,8 @@ def user_restrict(
     restriction = Restriction.objects.create(
         user=user, kind=kind, until=until, reason=reason.strip(), created_by=actor
     )
+    if kind == Restriction.Kind.SUSPENSION:
+        tell_member(user, "suspend", restriction.reason, until)
     action = (
         Decision.Action.SUSPEND
         if kind == Restriction.Kind.SUSPENSION
@@ -588,6 +646,8 @@ def user_restriction_lift(
     for restriction in active:
         restriction.lifted_at = now
         restriction.save(update_fields=["lifted_at"])
+    if kind == Restriction.Kind.SUSPENSION:
+        tell_member(user, "lift", public_reason.strip())
     action = (
         Decision.Action.LIFT
         if kind == Restriction.Kind.SUSPENSION

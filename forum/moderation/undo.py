@@ -17,14 +17,17 @@ from essays.models import Essay
 from forum.discussion.models import Comment
 from forum.refusals import Refused
 
-from .models import Decision, Restriction
+from .models import Decision, ReasonCode, Restriction
 from .services import (
     COMMENT_STATUS_ACTIONS,
     STATUS_LEFT_BY,
     check_may_restrict,
     check_moderator,
     decision_words,
+    guidelines_section_for,
     restore_comment_status,
+    tell_author,
+    tell_member,
 )
 from .snapshots import (
     CommentStatus,
@@ -196,6 +199,49 @@ UNDO_HANDLERS: dict[str, Callable[[Decision, object], dict]] = {
 }
 
 
+# What an author is told after an undo: what their comment is now.
+ACTION_FOR_STATUS = {
+    Comment.Status.PENDING: "hold",
+    Comment.Status.HIDDEN: "hide",
+    Comment.Status.REMOVED: "remove",
+}
+
+
+def _tell_what_the_undo_did(decision: Decision, public_reason: str) -> None:
+    """Tell the author (or the suspended member) what the undo changed for them, with the
+    undo's public reason, else the reason of the state it put back. Undoing a hold is an
+    approval; undoing a hiding or a removal restores the comment."""
+    if decision.action in STATUS_LEFT_BY:
+        comment = Comment.objects.get(pk=decision.comment_id)
+        if comment.status == Comment.Status.PUBLISHED:
+            action = "approve" if decision.action == Decision.Action.HOLD else "restore"
+            tell_author(comment, action, public_reason)
+            return
+        action = ACTION_FOR_STATUS.get(comment.status)
+        if action is None:
+            return
+        # The removal put back carries its public reason and its section of the guidelines.
+        codes = {str(label): code for code, label in ReasonCode.choices}
+        section = guidelines_section_for(codes.get(comment.removal_reason, ""))
+        tell_author(comment, action, public_reason or comment.removal_reason, section)
+    elif decision.action == Decision.Action.SUSPEND and decision.subject_user_id:
+        tell_member(decision.subject_user, "lift", public_reason)
+    elif decision.action == Decision.Action.LIFT and decision.subject_user_id:
+        suspension = (
+            decision.subject_user.restrictions.active()
+            .filter(kind=Restriction.Kind.SUSPENSION)
+            .order_by("-created")
+            .first()
+        )
+        if suspension is not None:
+            tell_member(
+                decision.subject_user,
+                "suspend",
+                public_reason or suspension.reason,
+                suspension.until,
+            )
+
+
 @transaction.atomic
 def decision_undo(
     *, actor, decision: Decision, reason: str = "", public_reason: str = ""
@@ -213,6 +259,7 @@ def decision_undo(
     if later_decision(decision) is not None:
         _refuse(decision, "")
     replaced = handler(decision, actor)
+    _tell_what_the_undo_did(decision, public_reason.strip())
     return Decision.objects.create(
         actor=actor,
         action=Decision.Action.UNDO,

@@ -462,4 +462,5 @@ def notices(request):
     """Moderation outcomes for the reader's own comments and account, newest first."""
     decisions = reads.notices_for(request.user)
     page = Paginator(decisions, 30).get_page(request.GET.get("page"))
+    reads.point_to_guidelines(page.object_list)
     return render(request, "moderation/notices.html", {"page": page})

@@ -8,13 +8,21 @@ class SubscriptionsConfig(AppConfig):
 
     def ready(self):
         # The discussion announces; this app listens (the discussion never imports it).
-        from forum.discussion.signals import comment_moderated, comment_published, comment_removed
+        from forum.discussion.signals import (
+            account_moderated,
+            comment_moderated,
+            comment_published,
+            comment_removed,
+            reports_answered,
+        )
 
         from . import services
 
         comment_published.connect(services.on_comment_published, dispatch_uid="subs-published")
         comment_removed.connect(services.on_comment_removed, dispatch_uid="subs-removed")
         comment_moderated.connect(services.on_comment_moderated, dispatch_uid="subs-moderated")
+        reports_answered.connect(services.on_reports_answered, dispatch_uid="subs-reports")
+        account_moderated.connect(services.on_account_moderated, dispatch_uid="subs-account")
         # Follow and mute controls on the discussion's pages.
         from forum.discussion import hooks
 

@@ -148,18 +148,76 @@ def on_comment_removed(sender, comment: Comment, **kwargs) -> None:
     ).delete()
 
 
-MODERATION_REASONS = {"hold": Reason.HELD, "approve": Reason.APPROVED, "remove": Reason.REMOVED}
+MODERATION_REASONS = {
+    "hold": Reason.HELD,
+    "approve": Reason.APPROVED,
+    "remove": Reason.REMOVED,
+    "hide": Reason.HIDDEN,
+    "restore": Reason.RESTORED,
+}
+REPORT_OUTCOMES = {
+    "hidden": Reason.REPORT_HIDDEN,
+    "removed": Reason.REPORT_REMOVED,
+    "kept": Reason.REPORT_KEPT,
+}
+ACCOUNT_ACTIONS = {"suspend": Reason.SUSPENDED, "lift": Reason.LIFTED}
 
 
-def on_comment_moderated(sender, comment: Comment, action: str, detail: str = "", **kwargs) -> None:
+def on_comment_moderated(
+    sender, comment: Comment, action: str, detail: str = "", section: str = "", **kwargs
+) -> None:
     """Tell an author what moderators (or the rules) decided about their comment."""
     reason = MODERATION_REASONS.get(action)
     if reason is None or not comment.author_id:
         return
     Notification.objects.create(
-        recipient_id=comment.author_id, comment=comment, reason=reason, detail=detail
+        recipient_id=comment.author_id,
+        comment=comment,
+        reason=reason,
+        detail=detail,
+        guidelines_section=section,
     )
     _schedule_emails([comment.author_id])
+
+
+def on_reports_answered(
+    sender,
+    comment: Comment,
+    reporter_ids: list[int],
+    outcome: str,
+    detail: str = "",
+    section: str = "",
+    **kwargs,
+) -> None:
+    """Tell the readers who reported a comment what became of it (never who decided)."""
+    reason = REPORT_OUTCOMES.get(outcome)
+    recipients = [pk for pk in reporter_ids if pk != comment.author_id]
+    if reason is None or not recipients:
+        return
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=pk,
+                comment=comment,
+                reason=reason,
+                detail=detail,
+                guidelines_section=section,
+            )
+            for pk in recipients
+        ]
+    )
+    _schedule_emails(recipients)
+
+
+def on_account_moderated(sender, user, action: str, detail: str = "", until=None, **kwargs) -> None:
+    """Tell a member they are suspended (until when, and why), or may post again."""
+    reason = ACCOUNT_ACTIONS.get(action)
+    if reason is None:
+        return
+    Notification.objects.create(
+        recipient=user, comment=None, reason=reason, detail=detail, until=until
+    )
+    _schedule_emails([user.pk])
 
 
 # The fan-out (in the worker) ------------------------------------------------------------------
@@ -260,6 +318,9 @@ def quote_notifications(notifications, viewer) -> None:
     reader's own). Each is "" where the reader may not read it now."""
     for notification in notifications:
         comment = notification.comment
+        if comment is None:  # news about the reader's account
+            notification.excerpt = notification.replied_to = ""
+            continue
         notification.excerpt = plain_excerpt_for(comment, viewer, moderator=False)
         parent = comment.parent if comment.parent_id else None
         notification.replied_to = (
@@ -276,13 +337,13 @@ def email_subject(notifications, *, digest: bool) -> str:
     if count == 1:
         return notifications[0].headline_in_place
     reasons = {n.reason for n in notifications}
-    one_essay = len({n.comment.essay_id for n in notifications}) == 1
+    one_essay = len({n.comment.essay_id for n in notifications if n.comment_id}) == 1
     if reasons == {Reason.ESSAY} and one_essay:
         return _("%(count)s new comments on “%(essay)s”") % {
             "count": count,
             "essay": notifications[0].comment.essay.title,
         }
-    if len(reasons) == 1:
+    if len(reasons) == 1 or reasons <= set(Notification.ACCOUNT_REASONS):
         return str(Notification.SUBJECTS_OF_SEVERAL[reasons.pop()]) % {"count": count}
     if reasons <= set(Notification.ACTIVITY_REASONS):
         return _("%(count)s new comments for you") % {"count": count}
@@ -301,8 +362,12 @@ def build_email(user, notifications, *, digest: bool) -> EmailMultiAlternatives:
     )
     groups: dict[int, dict] = {}
     quote_notifications(notifications, user)
+    account_news = []
     for notification in notifications:
         comment = notification.comment
+        if comment is None:
+            account_news.append(notification)
+            continue
         readable = can_read_text(comment, user, moderator=False)
         notification.excerpt_html = comment.body_html if readable else ""
         essay_group = groups.setdefault(comment.essay_id, {"essay": comment.essay, "threads": {}})
@@ -310,6 +375,8 @@ def build_email(user, notifications, *, digest: bool) -> EmailMultiAlternatives:
     context = {
         "user": user,
         "groups": list(groups.values()),
+        "account_news": account_news,
+        "guidelines_url": settings.SITE_URL + reverse("discussion:guidelines"),
         "count": len(notifications),
         "site_url": settings.SITE_URL,
         "unsubscribe_url": unsubscribe_url,
@@ -420,8 +487,11 @@ class UnsubscribeLink:
 
 def unsubscribe_token_for(user, notifications) -> UnsubscribeLink:
     """The narrowest scope the email covers: its one thread, its one essay, or everything."""
-    essays = {n.comment.essay for n in notifications}
-    threads = {n.comment.root or n.comment for n in notifications}
+    about_comments = [n for n in notifications if n.comment_id]
+    if len(about_comments) < len(notifications):  # news about the account: all email
+        return UnsubscribeLink(user=user)
+    essays = {n.comment.essay for n in about_comments}
+    threads = {n.comment.root or n.comment for n in about_comments}
     return UnsubscribeLink(
         user=user,
         essay=essays.pop() if len(essays) == 1 else None,

@@ -113,6 +113,8 @@ def notification_open(request, pk):
         recipient=request.user,
     )
     services.notifications_mark_read(user=request.user, notification=notification)
+    if notification.comment is None:  # news about the account: what it is held to
+        return redirect(notification.guidelines_url)
     return redirect(notification.comment.get_absolute_url())
 
 
