@@ -149,6 +149,30 @@ class Paragraph(models.Model):
     def is_live(self) -> bool:
         return self.retired_in is None
 
+    def live_successor(self) -> "Paragraph | None":
+        """The live paragraph this retired one was joined into (its discussion followed it
+        there), through any later joins; None if it left the essay without one. A query
+        or two for each revision it passed through."""
+        paragraph, seen = self, set()
+        while paragraph is not None and not paragraph.is_live and paragraph.pk not in seen:
+            seen.add(paragraph.pk)
+            summary = (
+                EssayRevision.objects.filter(
+                    essay_id=paragraph.essay_id, number=paragraph.retired_in
+                )
+                .values_list("summary", flat=True)
+                .first()
+            ) or {}
+            into = next(
+                (m["into"] for m in summary.get("merged", []) if paragraph.key in m["from"]), None
+            )
+            paragraph = (
+                Paragraph.objects.filter(essay_id=paragraph.essay_id, key=into).first()
+                if into
+                else None
+            )
+        return paragraph if paragraph is not None and paragraph.is_live else None
+
 
 class EssayRevision(models.Model):
     """One published version of an essay: its source, its blocks and what changed."""

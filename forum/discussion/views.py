@@ -313,8 +313,11 @@ def paragraph_detail(request, slug, key):
     essay = _published_essay(slug)
     paragraph = get_object_or_404(essay.paragraphs.commentable(), key=key)
     if not paragraph.is_live:
-        # A link from before a revision still leads somewhere: to the paragraph's threads
-        # under "On earlier versions", or to the last revision that had it.
+        # A link from before a revision still leads somewhere: to the paragraph it was
+        # joined into, to its threads under "On earlier versions", or to the last revision
+        # that had it.
+        if (successor := paragraph.live_successor()) is not None:
+            return redirect(successor)
         if Comment.objects.filter(paragraph=paragraph).exists():
             return redirect(f"{essay.get_absolute_url()}#{paragraph.anchor}")
         revision = reverse(

@@ -432,3 +432,17 @@ def test_the_changes_page_shows_joins_and_splits_once(client, essay, comments, e
     page = client.get(f"/essays/{essay.slug}/r/3/changes/").content.decode()
     assert "One paragraph split into 2" in page
     assert "0 added, 0 changed, 0 moved, 0 removed,\n  1 joined or split." in page
+
+
+def test_a_link_to_a_paragraph_joined_into_another_leads_to_it(essay, comments, editor, client):
+    before = old_keys(essay)
+    publish(editor, essay, P1, f"{P2} {P3}", P4, P5)
+    joined = essay.paragraphs.live().get(position=1)
+    gone = ({before[P2], before[P3]} - {joined.key}).pop()
+    response = client.get(f"/essays/{essay.slug}/p/{gone}/")
+    assert response.status_code == 302 and response.url == joined.get_absolute_url()
+    # Joined again in a later revision: the link still finds where the discussion went.
+    publish(editor, essay, P1, f"{P2} {P3} {P4}", P5)
+    rejoined = essay.paragraphs.live().get(position=1)
+    response = client.get(f"/essays/{essay.slug}/p/{gone}/")
+    assert response.status_code == 302 and response.url == rejoined.get_absolute_url()
