@@ -140,19 +140,24 @@ def _comment_form(request, *, draft_key, field_id, data=None) -> CommentForm:
     return CommentForm(initial={"body": draft} if draft else None, field_id=field_id)
 
 
+def _region_id(paragraph=None) -> str:
+    """The id of a paragraph's (or the whole essay's) discussion region; its form's fields
+    are named after it, so that several regions open on one page never share an id."""
+    return "discussion" if paragraph is None else f"discussion-{paragraph.key}"
+
+
 def _region_context(request, *, essay, paragraph=None, form=None, focus=None, notice=""):
     """Everything the discussion region of a paragraph or of the whole essay shows."""
     order = _thread_order(request)
+    region_id = _region_id(paragraph)
     if paragraph is None:
         page_url = essay.get_absolute_url()
         post_url = reverse("discussion:essay_comment", kwargs={"slug": essay.slug})
-        region_id = "discussion"
     else:
         page_url = paragraph.get_absolute_url()
         post_url = reverse(
             "discussion:paragraph_comment", kwargs={"slug": essay.slug, "key": paragraph.key}
         )
-        region_id = f"discussion-{paragraph.key}"
     draft_key = _draft_key(essay=essay, paragraph=paragraph)
     suspension = policy().posting_refusal(request.user)
     moderator = policy().is_moderator(request.user)
@@ -427,7 +432,7 @@ def _compose(request, *, essay, paragraph=None, parent=None):
     form = _comment_form(
         request,
         draft_key=draft_key,
-        field_id=f"reply-{parent.pk}-body" if parent else "compose-body",
+        field_id=f"reply-{parent.pk}-body" if parent else f"{_region_id(paragraph)}-body",
         data=request.POST if request.method == "POST" else None,
     )
 

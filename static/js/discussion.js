@@ -210,7 +210,9 @@
     var button = document.querySelector(".quote-button");
     var active = document.activeElement;
     if (!button || active === button) return;
-    if (active && active !== document.body && !button.closest(".block").contains(active)) return;
+    // A click in the text focuses the page's <main> (or leaves the body focused): both hold
+    // the selection's block; anything else the reader focused keeps its Tab.
+    if (active && !active.contains(button) && !button.closest(".block").contains(active)) return;
     event.preventDefault();
     button.focus();
   });
@@ -335,12 +337,39 @@
 
   var opened = []; // the keys of the open panels, the last opened last (for Escape)
 
+  // Words written in a thread that is closed wait for it to open again (closing is not
+  // throwing away): kept here by the panel's key and the text box's id.
+  var unsentDrafts = {};
+
+  function keepDrafts(key, panel) {
+    panel.querySelectorAll("textarea").forEach(function (textarea) {
+      if (textarea.id && textarea.value.trim()) {
+        unsentDrafts[key] = unsentDrafts[key] || {};
+        unsentDrafts[key][textarea.id] = textarea.value;
+      }
+    });
+  }
+
+  function restoreDrafts(key, panel) {
+    var kept = unsentDrafts[key];
+    if (!kept) return;
+    Object.keys(kept).forEach(function (id) {
+      var textarea = panel.querySelector("textarea#" + CSS.escape(id));
+      if (textarea && !textarea.value.trim()) {
+        textarea.value = kept[id];
+        textarea.dispatchEvent(new Event("input", { bubbles: true }));  // the live count
+      }
+    });
+    delete unsentDrafts[key];
+  }
+
   function closePanel(key) {
     opened = opened.filter(function (each) { return each !== key; });
     var panel = panelFor(key);
     if (panel) {
       var body = panel.closest(".block").querySelector(".block-body");
       if (body) unmark(body, "quote-highlight");
+      keepDrafts(key, panel);
       panel.replaceChildren();
     }
     var count = countFor(key);
@@ -413,7 +442,10 @@
       var count = countFor(key);
       if (count) count.setAttribute("aria-expanded", isOpen(panel) ? "true" : "false");
       opened = opened.filter(function (each) { return each !== key; });
-      if (isOpen(panel)) opened.push(key);
+      if (isOpen(panel)) {
+        opened.push(key);
+        restoreDrafts(key, panel);
+      }
       fillQuote(panel.querySelector("form.comment-form"), key);
       layoutMarginThreads();
       // Moved into the margin after htmx put the focus in it: keep the focus in view.

@@ -52,6 +52,20 @@ def test_posting_with_htmx_returns_the_thread_in_place_and_the_new_margin_count(
     assert "Your comment is published." in content
 
 
+def test_refused_forms_of_two_regions_never_share_an_id(reader_client, essay, third):
+    """Two threads open on one page, both refused: each form keeps ids of its own (the
+    preview, the labels and the error's description must find their own form)."""
+    second = essay.paragraphs.get(position=1)
+    ids = []
+    for paragraph in (second, third):
+        response = reader_client.post(paragraph_post_url(paragraph), {"body": ""}, **HTMX)
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert f'id="discussion-{paragraph.key}-body"' in page
+        ids.append(set(re.findall(r'\bid="([^"]+)"', page)))
+    assert not ids[0] & ids[1], ids[0] & ids[1]
+
+
 def test_posting_on_the_whole_essay(reader_client, essay):
     response = reader_client.post(f"/essays/{essay.slug}/comment/", {"body": "Overall."})
     comment = Comment.objects.get()

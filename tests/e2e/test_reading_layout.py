@@ -89,6 +89,21 @@ def test_opening_one_then_two_threads_at_1280_moves_no_paragraph(page, live_serv
     assert page.evaluate(PARAGRAPH_TOPS) == before
 
 
+def test_closing_a_thread_keeps_the_words_written_in_it(log_in, live_server, live_essay):
+    page = log_in(make_user("drafter@example.org", "Draf Ter"))
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(live_server.url + live_essay.get_absolute_url())
+    block = page.locator(".essay-body > .block--paragraph").nth(1)
+    box = open_thread(block).get_by_label("Your comment")
+    box.fill("Half a thought")
+    block.locator(".thread-panel").get_by_role("button", name=re.compile("^Close")).click()
+    expect(block.locator(".thread-panel")).to_be_empty()
+    expect(open_thread(block).get_by_label("Your comment")).to_have_value("Half a thought")
+    block.locator(".margin-count").click()  # the control closes it too
+    expect(block.locator(".thread-panel")).to_be_empty()
+    expect(open_thread(block).get_by_label("Your comment")).to_have_value("Half a thought")
+
+
 def test_below_1248_pixels_a_thread_opens_under_its_paragraph(page, live_server, live_essay):
     page.set_viewport_size({"width": 360, "height": 740})
     page.goto(live_server.url + live_essay.get_absolute_url())
@@ -194,6 +209,7 @@ def test_a_passage_is_quoted_from_the_selection_in_whole_words(log_in, live_serv
     page = log_in(make_user("quoter@example.org", "Quo Ter"))
     page.goto(live_server.url + live_essay.get_absolute_url())
     block = page.locator(".essay-body > .block").filter(has_text=FAMINES)
+    page.locator("main").focus()  # where a click in the text puts the focus
     select_words(page, block, "famines in the Uk")
     button = quote_button_near_selection(page, block)
     # The selection now shows the whole words that will be quoted.
