@@ -229,8 +229,12 @@ def fan_out(comment_id: int) -> int:
     if comment is None or comment.status != Comment.Status.PUBLISHED:
         return 0  # removed or held since: nothing to announce
     root_id = comment.root_id or comment.pk
-    relevant = Subscription.objects.filter(essay_id=comment.essay_id).filter(
-        models_q_for(comment, root_id)
+    # A follow made after the comment was written (replying to it follows its thread) is
+    # not news of it: the reader has read it. A mute counts whenever it was made.
+    relevant = (
+        Subscription.objects.filter(essay_id=comment.essay_id)
+        .filter(models_q_for(comment, root_id))
+        .filter(Q(level=Subscription.Level.MUTE) | Q(created__lte=comment.created))
     )
     levels: dict[int, dict[str, str]] = {}
     for user_id, paragraph_id, thread_id, level in relevant.values_list(

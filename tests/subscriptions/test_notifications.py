@@ -63,6 +63,22 @@ def test_replies_reach_the_parent_author_unless_the_thread_is_muted(
     assert reasons_for(second) == {}
 
 
+def test_a_reply_written_before_the_fan_out_brings_no_news_of_what_it_answered(
+    post, run_tasks, essay, alice, bob
+):
+    """Bob answers Alice's new thread before the worker announces it: replying made him a
+    follower, but Alice's comment is not news to him."""
+    top = post(alice, essay, "A new thread.")
+    reply = post(bob, essay, "An answer, at once.", parent=top)
+    assert Subscription.objects.filter(user=bob, thread=top, level=FOLLOW).exists()
+    run_tasks()
+    assert reasons_for(top) == {}
+    assert reasons_for(reply) == {"alice@example.org": "reply"}
+    later = post(alice, essay, "And more.", parent=top)
+    run_tasks()
+    assert reasons_for(later) == {"bob@example.org": "thread"}  # news from then on
+
+
 def test_posting_follows_the_thread_unless_the_preference_is_off(
     post, run_tasks, essay, alice, bob, user
 ):
