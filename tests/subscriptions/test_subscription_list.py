@@ -50,3 +50,11 @@ def test_a_followed_thread_whose_text_is_gone_shows_no_text(client, essay, alice
     assert "Something rude" not in page
     [row] = rows(page)
     assert row.startswith("A thread (removed")
+
+
+def test_ones_own_thread_is_the_thread_one_started(client, essay, alice):
+    thread = add_comment(essay, author=alice, body="My own question.")
+    subscription_set(user=alice, essay=essay, thread=thread, level="follow")
+    client.force_login(alice)
+    [row] = rows(client.get("/subscriptions/").content.decode())
+    assert "“My own question.”, the thread you started on the whole essay" in row
