@@ -301,12 +301,16 @@ def _schedule_emails(user_ids: list[int]) -> None:
 
 def pending_notifications(user):
     """What a reader has not been told yet. News of activity whose comment has since left
-    the page is dropped: an email never carries a text its page no longer shows."""
+    the page is dropped: an email never carries a text its page no longer shows. So is
+    "awaiting review" once a moderator has decided (that decision is the news)."""
     return (
         Notification.objects.filter(recipient=user, emailed_at__isnull=True, read_at__isnull=True)
         .exclude(
             Q(reason__in=Notification.ACTIVITY_REASONS)
             & ~Q(comment__status=Comment.Status.PUBLISHED)
+        )
+        .exclude(
+            Q(reason=Notification.Reason.HELD) & ~Q(comment__status=Comment.Status.PENDING)
         )
         .select_related(
             *("comment__essay", "comment__paragraph", "comment__author", "comment__root"),

@@ -4,6 +4,7 @@ page, and quotes as plain text (never Markdown) the comment and what it replied 
 import pytest
 from django.core import mail
 
+from forum.discussion.models import Comment
 from forum.moderation import services as moderation
 from forum.moderation.services import moderators_group
 from forum.subscriptions import services
@@ -54,7 +55,8 @@ def test_several_of_one_kind_say_so_in_the_subject(essay, newcomer, alice, bob, 
     for author in (bob, user):
         reply = add_comment(essay, parent=mine, author=author, body="An answer.")
         Notification.objects.create(recipient=alice, comment=reply, reason="reply")
-    held = [add_comment(essay, author=newcomer, body=f"Held {n}.") for n in range(2)]
+    pending = Comment.Status.PENDING
+    held = [add_comment(essay, author=newcomer, body=f"Held {n}.", status=pending) for n in (1, 2)]
     for comment in held:
         Notification.objects.create(recipient=newcomer, comment=comment, reason="held")
     replies = list(services.pending_notifications(alice))
@@ -102,6 +104,8 @@ def test_news_of_ones_own_comment_leads_the_subject_latest_first(essay, newcomer
         recipient=newcomer, comment=add_comment(essay, parent=held, author=bob), reason="reply"
     )
     news = list(services.pending_notifications(newcomer))
+    # "Awaiting review" is no news once it was approved: the approval and the reply are.
+    assert [n.reason for n in news] == ["approved", "reply"]
     assert services.email_subject(news, digest=False) == (
-        "Your comment was approved, on “A test essay”, and 2 more"
+        "Your comment was approved, on “A test essay”, and 1 more"
     )
