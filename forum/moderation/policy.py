@@ -5,7 +5,7 @@ The discussion finds `ModerationPolicy` through settings.DISCUSSION_POLICY, so t
 never imports moderation: the dependency stays one way (moderation uses discussion).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, F, Func, OuterRef, Q, Subquery, Value
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -172,6 +172,7 @@ class Standing:
     rung: rules.Rung
     published_count: int  # counted only as far as the ladder looks
     last_removal: datetime | None
+    answered: bool | None = None  # see author_standing's `answered_by`
 
     @property
     def label(self) -> str:
@@ -222,30 +223,61 @@ def standing_from(
     return Standing(level, manual_level is not None, rung, published_count, last_removal)
 
 
-def author_standing(author) -> Standing:
-    """Where `author` stands now: three small queries, whatever their history (published
-    comments are counted only as far as the highest rung asks)."""
-    enough = max(rung.after_comments for rung in ladder())
-    published = Comment.objects.filter(author=author, status=Comment.Status.PUBLISHED)
-    manual = ManualLevel.objects.filter(user=author).values_list("level", flat=True)
-    return standing_from(
-        joined=author.date_joined,
-        published_count=published[:enough].count() if enough else 0,
-        last_removal=standing_removals()
-        .filter(subject_user=author)
-        .aggregate(last=Max("created"))["last"],
-        manual_level=manual.first(),
+def _counted(queryset, *, up_to: int):
+    """A subquery: how many rows `queryset` has, counted no further than `up_to` (however
+    many there are, the database reads at most that many). `queryset` sits two levels
+    down: it names the outer query's row as OuterRef(OuterRef(...))."""
+    first = queryset.order_by().values("pk")[:up_to]
+    return Subquery(
+        queryset.model.objects.filter(pk__in=first)
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT"))
+        .values("n")
     )
+
+
+def author_standing(author, *, answered_by: int | None = None) -> Standing:
+    """Where `author` stands now, in one query however long their history: their published
+    comments counted only as far as the highest rung asks, their latest standing removal and
+    a level set by hand. With `answered_by` (a member's id), the same query says whether
+    that member ever replied to the author (`Standing.answered`)."""
+    enough = max(rung.after_comments for rung in ladder())
+    facts = {
+        "published_count": _counted(
+            Comment.objects.filter(
+                author=OuterRef(OuterRef("pk")), status=Comment.Status.PUBLISHED
+            ),
+            up_to=enough,
+        )
+        if enough
+        else Value(0),
+        "latest_removal": Subquery(
+            standing_removals()
+            .filter(subject_user=OuterRef("pk"))
+            .order_by("-created")
+            .values("created")[:1]
+        ),
+        "level_set_by_hand": Subquery(
+            ManualLevel.objects.filter(user=OuterRef("pk")).values("level")
+        ),
+    }
+    if answered_by is not None:
+        facts["answered"] = Exists(
+            Comment.objects.filter(author_id=answered_by, parent__author=OuterRef("pk"))
+        )
+    row = get_user_model().objects.filter(pk=author.pk).values(**facts).get()
+    standing = standing_from(
+        joined=author.date_joined,
+        published_count=row["published_count"],
+        last_removal=row["latest_removal"],
+        manual_level=row["level_set_by_hand"],
+    )
+    return replace(standing, answered=row.get("answered"))
 
 
 # A post asks posting_limits, then hold_reasons: the first leaves the standing it read on
 # the author object for the second to take (and not keep: the next post reads afresh).
 STANDING_FOR_THIS_POST = "_standing_for_this_post"
-
-
-def has_replied_to(*, member_id: int, author) -> bool:
-    """Whether `member_id` ever replied to one of `author`'s comments."""
-    return Comment.objects.filter(author_id=member_id, parent__author=author).exists()
 
 
 def posting_limits(*, author, parent: Comment | None = None) -> list[PostingLimit]:
@@ -254,7 +286,10 @@ def posting_limits(*, author, parent: Comment | None = None) -> list[PostingLimi
     holds, none while no one can moderate."""
     if not moderators_exist():
         return []
-    standing = author_standing(author)
+    # A reply to another member: does that member ever answer this author (asked in the
+    # same read as the standing)?
+    other = parent.author_id if parent is not None and parent.author_id != author.pk else None
+    standing = author_standing(author, answered_by=other)
     setattr(author, STANDING_FOR_THIS_POST, standing)
     rung = standing.rung
     limits = []
@@ -274,13 +309,7 @@ def posting_limits(*, author, parent: Comment | None = None) -> list[PostingLimi
                 },
             )
         )
-    stranger = (
-        parent is not None
-        and parent.author_id is not None
-        and parent.author_id != author.pk
-        and rung.stranger_replies_per_hour
-    )
-    if stranger and not has_replied_to(member_id=parent.author_id, author=author):
+    if other is not None and not standing.answered and rung.stranger_replies_per_hour:
         limits.append(
             PostingLimit(
                 scope="level-stranger-replies",
