@@ -294,6 +294,7 @@ def test_the_level_form_sets_it_with_csrf_and_says_why_when_refused(newcomer, mo
     assert ManualLevel.objects.get(user=newcomer).level == TrustLevel.TRUSTED
     page = client.get(f"/moderation/authors/{newcomer.pk}/").content.decode()
     assert "Trusted" in page and "(set by a moderator)" in page
+    assert "set the trust level" in client.get("/moderation/log/").content.decode()
 
 
 def test_the_card_shows_the_authors_level(client, essay, newcomer, moderator, settings):
