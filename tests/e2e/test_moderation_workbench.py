@@ -21,6 +21,7 @@ def queue(live_essay, settings):
     settings.MODERATION_FIRST_COMMENTS_REVIEWED = 1
     settings.MODERATION_HIDE_THRESHOLD = 2
     settings.COMMENT_RATE_LIMITS = [(1000, 60)]
+    settings.MODERATION_NEW_COMMENTS_PER_HOUR = 1000
     settings.REPORT_RATE_LIMITS = [(1000, 60)]
     moderator = make_user("mod@example.org", "Mo Derator")
     moderator.groups.add(moderators_group())
@@ -117,7 +118,9 @@ def test_a_moderator_clears_a_mixed_queue_of_20_from_the_keyboard(
         for number, comment in enumerate(comments):
             decide_with_keys(page, number, comment)
             if number == 1:
-                # Back to the card just decided, undo, and decide it again.
+                # Back to the card just decided, undo, and decide it again. Wait for focus
+                # to have moved on (htmx settles after the swap) before going back.
+                expect(page.locator(f"#card-{comments[number + 1].pk}")).to_be_focused()
                 page.keyboard.press("k")
                 page.keyboard.press("u")
                 card = page.locator(f"#card-{comment.pk}")
