@@ -385,7 +385,7 @@ def hold_reasons(*, author, essay, body: str, editing: Comment | None = None) ->
         author_premoderated=premoderated,
         essay_premoderated=essay.premoderated,
         link_limit=standing.rung.links,
-        link_limit_is_levels=standing.rung.links < settings.MODERATION_LINK_LIMIT,
+        link_limit_is_new_accounts=standing.rung.links < settings.MODERATION_LINK_LIMIT,
         watched_words=watched,
         editing_held_comment=editing is not None and editing.status == Comment.Status.PENDING,
     )

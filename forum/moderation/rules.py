@@ -128,14 +128,14 @@ def hold_reasons(
     link_limit: int,
     watched_words: Iterable[str],
     editing_held_comment: bool = False,
-    link_limit_is_levels: bool = False,
+    link_limit_is_new_accounts: bool = False,
 ) -> list[str]:
     """Why a new comment must wait for a moderator before readers see it (empty: publish
     now).
 
     `text` is what a reader sees of the comment and `link_count` the links they can follow.
-    `link_limit_is_levels`: the limit is the author's trust level's, tighter than the
-    site's (the reason says so).
+    `link_limit_is_new_accounts`: the limit is the first rung's, tighter than the site's
+    (the reason says so).
     """
     reasons = []
     if editing_held_comment:
@@ -149,7 +149,7 @@ def hold_reasons(
     if link_count > link_limit:
         reasons.append(
             HoldReason.TOO_MANY_LINKS_FOR_LEVEL
-            if link_limit_is_levels
+            if link_limit_is_new_accounts
             else HoldReason.TOO_MANY_LINKS
         )
     if words_in(text, watched_words):
@@ -173,8 +173,9 @@ def edit_hold_reasons(
     edit is published at once).
 
     The author's standing decides for their edits (always pre-moderated, or a comment
-    removed recently); for everyone, an edit that brings in a watched word the comment
-    did not use, or links past the limit that it did not have. What a moderator already
+    removed recently), and so does an essay whose comments are all reviewed; for everyone,
+    an edit that brings in a watched word the comment did not use, or links past the limit
+    that it did not have. What a moderator already
     approved does not send it back again, and neither do the first-comments rule or the
     trust level's other limits: the comment was reviewed or published under them.
     """
