@@ -350,6 +350,22 @@ COMMENT_RATE_LIMITS = [(5, 60), (40, 3600)]
 DISCUSSION_POLICY = "forum.moderation.policy.ModerationPolicy"
 MODERATION_FIRST_COMMENTS_REVIEWED = env_int("MODERATION_FIRST_COMMENTS_REVIEWED", 1)
 MODERATION_LINK_LIMIT = env_int("MODERATION_LINK_LIMIT", 3)
+# The trust ladder (forum/moderation/rules.py, `Rung`): an account starts New, becomes a
+# Member after so many published comments and so many days without a removal, and Trusted
+# after more; a removal starts the days again. New accounts: their first comments reviewed
+# (above), fewer links before review, comments an hour and replies an hour to members who
+# never replied to them. Members have the site's limits; trusted members more links.
+MODERATION_NEW_LINK_LIMIT = env_int("MODERATION_NEW_LINK_LIMIT", 1)
+MODERATION_NEW_COMMENTS_PER_HOUR = env_int("MODERATION_NEW_COMMENTS_PER_HOUR", 10)
+MODERATION_NEW_STRANGER_REPLIES_PER_HOUR = env_int("MODERATION_NEW_STRANGER_REPLIES_PER_HOUR", 3)
+MODERATION_MEMBER_AFTER_COMMENTS = env_int("MODERATION_MEMBER_AFTER_COMMENTS", 3)
+MODERATION_MEMBER_AFTER_DAYS = env_int("MODERATION_MEMBER_AFTER_DAYS", 2)
+MODERATION_TRUSTED_AFTER_COMMENTS = env_int("MODERATION_TRUSTED_AFTER_COMMENTS", 20)
+MODERATION_TRUSTED_AFTER_DAYS = env_int("MODERATION_TRUSTED_AFTER_DAYS", 30)
+MODERATION_TRUSTED_LINK_LIMIT = env_int("MODERATION_TRUSTED_LINK_LIMIT", 10)
+# An edit of a published comment goes back to review when the author had a comment
+# removed within this many days.
+MODERATION_RECENT_REMOVAL_DAYS = env_int("MODERATION_RECENT_REMOVAL_DAYS", 30)
 MODERATION_HIDE_THRESHOLD = env_int("MODERATION_HIDE_THRESHOLD", 3)
 REPORT_RATE_LIMITS = [(10, 3600)]
 # Posting attempts while logged out, per client address.

@@ -16,7 +16,7 @@ from essays.services import essay_import
 from forum.discussion import services as discussion
 from forum.discussion.models import Comment, CommentRevision
 from forum.moderation import services as moderation
-from forum.moderation.models import Decision, Flag, Restriction, WordRule
+from forum.moderation.models import Decision, Flag, ManualLevel, Restriction, WordRule
 from forum.moderation.undo import decision_undo
 from forum.subscriptions import services as subscriptions
 from forum.subscriptions.models import Notification, Subscription
@@ -90,6 +90,9 @@ BUILD_SETTINGS = {
     "MODERATION_FIRST_COMMENTS_REVIEWED": 0,
     "MODERATION_HIDE_THRESHOLD": 3,
     "COMMENT_RATE_LIMITS": [],
+    # The world's authors are new accounts: the ladder's limits would stop its building.
+    "MODERATION_NEW_COMMENTS_PER_HOUR": 0,
+    "MODERATION_NEW_STRANGER_REPLIES_PER_HOUR": 0,
     "REPORT_RATE_LIMITS": [],
     "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
 }
@@ -321,6 +324,7 @@ def fingerprint() -> dict:
         "word rules": rows(WordRule, "word", "kind"),
         "flags": rows(Flag, "resolved_at"),
         "restrictions": rows(Restriction, "lifted_at"),
+        "manual levels": rows(ManualLevel, "level"),
         "subscriptions": rows(Subscription, "level"),
         "notifications": rows(Notification, "read_at"),
         "users": rows(get_user_model(), "display_name", "is_active"),

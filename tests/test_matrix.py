@@ -434,6 +434,20 @@ def lift_variants(w: World) -> list[Variant]:
     ]
 
 
+def level_variants(w: World) -> list[Variant]:
+    u = w.users
+    trusted = {"level": "2"}
+    return [
+        action("alice", {"pk": u["alice"].pk}, data=trusted),
+        action("no-such-level", {"pk": u["alice"].pk}, "refused", data={"level": "nine"}),
+        action("no-change", {"pk": u["alice"].pk}, "refused", data={"level": "auto"}),
+        # Only the site's owner sets a moderator's level (and a moderator never their own).
+        action("the-moderator", {"pk": u["moderator"].pk}, "owner-only", data=trusted),
+        action("the-superuser", {"pk": u["superuser"].pk}, "refused", data=trusted),
+        action("missing", {"pk": MISSING_PK}, "missing", data=trusted),
+    ]
+
+
 def undo_variants(w: World) -> list[Variant]:
     d = w.decisions
     return [
@@ -874,6 +888,12 @@ TABLE: dict[str, Url] = {
     ),
     "moderation:author_restrict": Url(
         restrict_variants,
+        get=post_only(moderators),
+        post=moderators(moderator_action),
+        must_change=True,
+    ),
+    "moderation:author_level": Url(
+        level_variants,
         get=post_only(moderators),
         post=moderators(moderator_action),
         must_change=True,

@@ -7,11 +7,23 @@ everyone post and publishes everything at once, so the discussion runs, and is t
 on its own.
 """
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Protocol, runtime_checkable
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True)
+class PostingLimit:
+    """A rate limit the discussion applies to one post: `limits` as in forum/ratelimits.py,
+    counted per author under `scope`; past them, `message` (which may name the wait with
+    %(seconds)s) refuses the post."""
+
+    scope: str
+    limits: list[tuple[int, int]]
+    message: str
 
 
 @runtime_checkable
@@ -31,7 +43,11 @@ class DiscussionPolicy(Protocol):
 
     def hold_reasons(self, *, author, essay, body: str, editing=None) -> list[str]:
         """Why a new (or, with `editing`, an edited) comment waits for review; empty:
-        publish it now."""
+        publish it now. `editing` is the comment as it stands before the edit."""
+
+    def posting_limits(self, *, author, parent=None) -> list[PostingLimit]:
+        """The rate limits of `author`'s standing on a post (a reply to `parent`), beyond
+        the site's COMMENT_RATE_LIMITS that apply to everyone."""
 
 
 class PermissivePolicy:
@@ -56,6 +72,10 @@ class PermissivePolicy:
 
     @staticmethod
     def hold_reasons(*, author, essay, body: str, editing=None) -> list[str]:
+        return []
+
+    @staticmethod
+    def posting_limits(*, author, parent=None) -> list[PostingLimit]:
         return []
 
 

@@ -207,6 +207,8 @@ def comment_post(
             earlier.hold_reasons = []
             return earlier
         _consume_posting_allowance(author)
+        for limit in policy().posting_limits(author=author, parent=parent):
+            consume_or_refuse(limit.scope, str(author.pk), limit.limits, limit.message)
         reasons = policy().hold_reasons(author=author, essay=essay, body=body)
         comment = Comment(
             essay=essay,
@@ -446,6 +448,10 @@ def comment_edit(*, comment: Comment, editor, body: str) -> Comment:
     body, body_html = render_body(body)
     if body == comment.body:
         return comment
+    # Asked of the comment as it stands: an edit of a published comment is judged on what
+    # it adds (a watched word, links past the limit) and on its author's standing; an edit
+    # of a held comment goes back to review.
+    reasons = policy().hold_reasons(author=editor, essay=comment.essay, body=body, editing=comment)
     CommentRevision.objects.create(
         comment=comment,
         body=comment.body,
@@ -455,8 +461,6 @@ def comment_edit(*, comment: Comment, editor, body: str) -> Comment:
     comment.body = body
     comment.body_html = body_html
     comment.edited_at = timezone.now()
-    # Edits by someone under pre-moderation, or of a held comment, go back to review.
-    reasons = policy().hold_reasons(author=editor, essay=comment.essay, body=body, editing=comment)
     was_published = comment.status == Comment.Status.PUBLISHED
     if reasons:
         comment.status = Comment.Status.PENDING

@@ -3,9 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 from essays.models import Essay
 
-from .models import Decision, ReasonCode, Restriction, WordRule
+from .models import Decision, ReasonCode, Restriction, TrustLevel, WordRule
 from .reads import SITE_RULES
-from .services import PERMANENT
+from .services import AUTOMATIC_LEVEL, PERMANENT
 
 
 class ReportForm(forms.Form):
@@ -60,6 +60,18 @@ class RestrictForm(forms.Form):
         label=_("Public reason (the author is told)"), max_length=1000, required=False
     )
     note = forms.CharField(
+        label=_("Private note (moderators only)"), max_length=1000, required=False
+    )
+
+
+class LevelForm(forms.Form):
+    """A moderator sets an author's trust level, or gives it back to the ladder."""
+
+    level = forms.ChoiceField(
+        label=_("Trust level"),
+        choices=[(AUTOMATIC_LEVEL, _("Automatic (the ladder decides)")), *TrustLevel.choices],
+    )
+    reason = forms.CharField(
         label=_("Private note (moderators only)"), max_length=1000, required=False
     )
 

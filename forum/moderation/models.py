@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from essays.models import Essay
 from forum.discussion.models import Comment
 
+from . import rules
 from .rules import restriction_is_active
 
 MODERATORS_GROUP = "Moderators"
@@ -77,6 +78,7 @@ class Decision(models.Model):
         WORD_ADD = "word-add", _("added a word to a list")
         WORD_CHANGE = "word-change", _("moved a word to the other list")
         WORD_REMOVE = "word-remove", _("removed a word from its list")
+        LEVEL_SET = "level-set", _("set the trust level")
 
     # Null: the site's own rules acted (a hold, or hiding after reports).
     actor = models.ForeignKey(
@@ -204,3 +206,32 @@ class WordRule(models.Model):
 
     def __str__(self):
         return f"{self.word} ({self.kind})"
+
+
+class TrustLevel(models.IntegerChoices):
+    """The rungs of the trust ladder (forum/moderation/rules.py; settings say what each
+    asks and allows)."""
+
+    NEW = rules.NEW, _("New")
+    MEMBER = rules.MEMBER, _("Member")
+    TRUSTED = rules.TRUSTED, _("Trusted")
+
+
+class ManualLevel(models.Model):
+    """A trust level a moderator set by hand: it holds, whatever the ladder says, until a
+    moderator changes it or gives the account back to the ladder (the row goes)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="manual_level",
+    )
+    level = models.PositiveSmallIntegerField(choices=TrustLevel)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    set_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.user}: {self.get_level_display()} (set by a moderator)"

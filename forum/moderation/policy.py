@@ -5,19 +5,23 @@ The discussion finds `ModerationPolicy` through settings.DISCUSSION_POLICY, so t
 never imports moderation: the dependency stays one way (moderation uses discussion).
 """
 
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, F, Func, OuterRef, Q, Subquery, Value
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from forum.discussion.models import Comment
+from forum.discussion.policy import PostingLimit
 
 from . import rules
-from .models import Restriction, WordRule
+from .models import Decision, ManualLevel, Restriction, TrustLevel, WordRule
 
 # Whether anyone can moderate, kept in the cache so that a post asks no question of it: the
 # receivers below forget it when a group, a permission or an account changes. Another process
@@ -122,33 +126,267 @@ def blocked_words(body: str) -> list[str]:
     return rules.words_in("\n".join([visible_text(html), *link_targets(html)]), words)
 
 
+# The trust ladder -------------------------------------------------------------------------
+
+
+def ladder() -> list[rules.Rung]:
+    """The rungs, from the settings. The first rung keeps the site's first rule: an account
+    with fewer than MODERATION_FIRST_COMMENTS_REVIEWED published comments waits for review,
+    so it cannot climb before that many were published."""
+    first_reviewed = settings.MODERATION_FIRST_COMMENTS_REVIEWED
+    return [
+        rules.Rung(
+            level=rules.NEW,
+            after_comments=0,
+            after_days=0,
+            links=min(settings.MODERATION_NEW_LINK_LIMIT, settings.MODERATION_LINK_LIMIT),
+            comments_per_hour=settings.MODERATION_NEW_COMMENTS_PER_HOUR or None,
+            stranger_replies_per_hour=settings.MODERATION_NEW_STRANGER_REPLIES_PER_HOUR or None,
+            first_comments_reviewed=first_reviewed,
+        ),
+        rules.Rung(
+            level=rules.MEMBER,
+            after_comments=max(settings.MODERATION_MEMBER_AFTER_COMMENTS, first_reviewed),
+            after_days=settings.MODERATION_MEMBER_AFTER_DAYS,
+            links=settings.MODERATION_LINK_LIMIT,
+        ),
+        rules.Rung(
+            level=rules.TRUSTED,
+            after_comments=max(settings.MODERATION_TRUSTED_AFTER_COMMENTS, first_reviewed),
+            after_days=settings.MODERATION_TRUSTED_AFTER_DAYS,
+            links=max(settings.MODERATION_TRUSTED_LINK_LIMIT, settings.MODERATION_LINK_LIMIT),
+        ),
+    ]
+
+
+# The value of the level form that gives an account back to the ladder.
+AUTOMATIC_LEVEL = "auto"
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where an account stands on the ladder now, and what it is allowed there."""
+
+    level: int
+    manual: bool  # set by a moderator, not climbed
+    rung: rules.Rung
+    published_count: int  # counted only as far as the ladder looks
+    last_removal: datetime | None
+    answered: bool | None = None  # see author_standing's `answered_by`
+
+    @property
+    def label(self) -> str:
+        return TrustLevel(self.level).label
+
+    @property
+    def options(self) -> list[tuple[str, str, bool]]:
+        """The level form's choices (value, label, whether chosen now): the ladder, or a
+        level held by hand."""
+        return [
+            (AUTOMATIC_LEVEL, _("Automatic (the ladder decides)"), not self.manual),
+            *(
+                (str(value), label, self.manual and self.level == value)
+                for value, label in TrustLevel.choices
+            ),
+        ]
+
+    def removed_within(self, days: int) -> bool:
+        return self.last_removal is not None and (
+            timezone.now() - self.last_removal < timedelta(days=days)
+        )
+
+
+def standing_removals():
+    """Removals that still count against their author: not undone, and the comment still
+    removed (a restored comment no longer does)."""
+    return Decision.objects.filter(
+        action=Decision.Action.REMOVE,
+        undone_by__isnull=True,
+        comment__status=Comment.Status.REMOVED,
+    )
+
+
+def standing_from(
+    *, joined: datetime, published_count: int, last_removal, manual_level: int | None
+) -> Standing:
+    """The standing these facts give (no query: reads gather the facts for many authors)."""
+    rungs = ladder()
+    since = last_removal or joined
+    if manual_level is None:
+        days = (timezone.now() - since).total_seconds() / 86400
+        level = rules.trust_level(
+            published_count=published_count, days_without_removal=days, ladder=rungs
+        )
+    else:
+        level = manual_level
+    rung = next(rung for rung in rungs if rung.level == level)
+    return Standing(level, manual_level is not None, rung, published_count, last_removal)
+
+
+def _counted(queryset, *, up_to: int):
+    """A subquery: how many rows `queryset` has, counted no further than `up_to` (however
+    many there are, the database reads at most that many). `queryset` sits two levels
+    down: it names the outer query's row as OuterRef(OuterRef(...))."""
+    first = queryset.order_by().values("pk")[:up_to]
+    return Subquery(
+        queryset.model.objects.filter(pk__in=first)
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT"))
+        .values("n")
+    )
+
+
+def author_standing(author, *, answered_by: int | None = None) -> Standing:
+    """Where `author` stands now, in one query however long their history: their published
+    comments counted only as far as the highest rung asks, their latest standing removal and
+    a level set by hand. With `answered_by` (a member's id), the same query says whether
+    that member ever replied to the author (`Standing.answered`)."""
+    enough = max(rung.after_comments for rung in ladder())
+    facts = {
+        "published_count": _counted(
+            Comment.objects.filter(
+                author=OuterRef(OuterRef("pk")), status=Comment.Status.PUBLISHED
+            ),
+            up_to=enough,
+        )
+        if enough
+        else Value(0),
+        "latest_removal": Subquery(
+            standing_removals()
+            .filter(subject_user=OuterRef("pk"))
+            .order_by("-created")
+            .values("created")[:1]
+        ),
+        "level_set_by_hand": Subquery(
+            ManualLevel.objects.filter(user=OuterRef("pk")).values("level")
+        ),
+    }
+    if answered_by is not None:
+        facts["answered"] = Exists(
+            Comment.objects.filter(author_id=answered_by, parent__author=OuterRef("pk"))
+        )
+    row = get_user_model().objects.filter(pk=author.pk).values(**facts).get()
+    standing = standing_from(
+        joined=author.date_joined,
+        published_count=row["published_count"],
+        last_removal=row["latest_removal"],
+        manual_level=row["level_set_by_hand"],
+    )
+    return replace(standing, answered=row.get("answered"))
+
+
+# A post asks posting_limits, then hold_reasons: the first leaves the standing it read on
+# the author object for the second to take (and not keep: the next post reads afresh).
+STANDING_FOR_THIS_POST = "_standing_for_this_post"
+
+
+def posting_limits(*, author, parent: Comment | None = None) -> list[PostingLimit]:
+    """The limits of the author's trust level on this post: comments an hour and, for a
+    reply to a member who never replied to them, replies an hour to such strangers. Like
+    holds, none while no one can moderate."""
+    if not moderators_exist():
+        return []
+    # A reply to another member: does that member ever answer this author (asked in the
+    # same read as the standing)?
+    other = parent.author_id if parent is not None and parent.author_id != author.pk else None
+    standing = author_standing(author, answered_by=other)
+    setattr(author, STANDING_FOR_THIS_POST, standing)
+    rung = standing.rung
+    limits = []
+    if rung.comments_per_hour:
+        limits.append(
+            PostingLimit(
+                scope="level-comments",
+                limits=[(rung.comments_per_hour, 3600)],
+                message=_(
+                    "At your account’s trust level (%(level)s) the site allows %(limit)s "
+                    "comments an hour. Try again in %(seconds)s seconds; your text is kept here."
+                )
+                % {
+                    "level": standing.label,
+                    "limit": rung.comments_per_hour,
+                    "seconds": "%(seconds)s",
+                },
+            )
+        )
+    if other is not None and not standing.answered and rung.stranger_replies_per_hour:
+        limits.append(
+            PostingLimit(
+                scope="level-stranger-replies",
+                limits=[(rung.stranger_replies_per_hour, 3600)],
+                message=_(
+                    "At your account’s trust level (%(level)s) the site allows %(limit)s "
+                    "replies an hour to members who have not replied to you. Try again in "
+                    "%(seconds)s seconds, or reply where you are already in conversation; "
+                    "your text is kept here."
+                )
+                % {
+                    "level": standing.label,
+                    "limit": rung.stranger_replies_per_hour,
+                    "seconds": "%(seconds)s",
+                },
+            )
+        )
+    return limits
+
+
+# Holding for review -----------------------------------------------------------------------
+
+
+def _seen(html: str) -> tuple[str, list[str]]:
+    """What a reader sees of a comment's HTML, and the links they can follow."""
+    from forum.discussion.markup import link_targets, visible_text
+
+    links = link_targets(html)
+    return "\n".join([visible_text(html), *links]), links
+
+
 def hold_reasons(*, author, essay, body: str, editing: Comment | None = None) -> list[str]:
     """Why a new or edited comment must wait for review (empty: publish it now).
 
-    Links and watched words are judged on the comment as readers would see it. While no one
-    can moderate (a fresh install, before its owner makes a moderator) nothing waits: it
-    would wait for ever, unseen."""
+    `editing` is the comment as it stands before the edit. Links and watched words are
+    judged on the comment as readers would see it. While no one can moderate (a fresh
+    install, before its owner makes a moderator) nothing waits: it would wait for ever,
+    unseen."""
     if not moderators_exist():
         return []
-    from forum.discussion.markup import link_targets, render_comment, visible_text
+    from forum.discussion.markup import render_comment
 
-    watched = WordRule.objects.filter(kind=WordRule.Kind.WATCHED).values_list("word", flat=True)
-    first_comments_reviewed = settings.MODERATION_FIRST_COMMENTS_REVIEWED
-    # Only whether the author has reached the first few counts, not how far past them.
-    published = Comment.objects.filter(author=author, status=Comment.Status.PUBLISHED)
-    html = render_comment(body)
-    links = link_targets(html)
+    watched = list(
+        WordRule.objects.filter(kind=WordRule.Kind.WATCHED).values_list("word", flat=True)
+    )
+    standing = getattr(author, STANDING_FOR_THIS_POST, None)
+    if standing is None:
+        standing = author_standing(author)
+    else:
+        delattr(author, STANDING_FOR_THIS_POST)
+    text, links = _seen(render_comment(body))
+    premoderated = active_restriction(author, Restriction.Kind.PREMODERATION) is not None
+    if editing is not None and editing.status == Comment.Status.PUBLISHED:
+        text_before, links_before = _seen(editing.body_html)
+        return rules.edit_hold_reasons(
+            text=text,
+            text_before=text_before,
+            link_count=len(links),
+            link_count_before=len(links_before),
+            author_premoderated=premoderated,
+            author_recently_removed=standing.removed_within(
+                settings.MODERATION_RECENT_REMOVAL_DAYS
+            ),
+            essay_premoderated=essay.premoderated,
+            link_limit=standing.rung.links,
+            watched_words=watched,
+        )
     return rules.hold_reasons(
-        text="\n".join([visible_text(html), *links]),
+        text=text,
         link_count=len(links),
-        author_published_count=(
-            published[:first_comments_reviewed].count() if first_comments_reviewed else 0
-        ),
-        first_comments_reviewed=first_comments_reviewed,
-        author_premoderated=active_restriction(author, Restriction.Kind.PREMODERATION) is not None,
+        author_published_count=standing.published_count,
+        first_comments_reviewed=standing.rung.first_comments_reviewed,
+        author_premoderated=premoderated,
         essay_premoderated=essay.premoderated,
-        link_limit=settings.MODERATION_LINK_LIMIT,
-        watched_words=list(watched),
+        link_limit=standing.rung.links,
+        link_limit_is_new_accounts=standing.rung.links < settings.MODERATION_LINK_LIMIT,
+        watched_words=watched,
         editing_held_comment=editing is not None and editing.status == Comment.Status.PENDING,
     )
 
@@ -161,3 +399,4 @@ class ModerationPolicy:
     posting_refusal = staticmethod(posting_refusal)
     blocked_words = staticmethod(blocked_words)
     hold_reasons = staticmethod(hold_reasons)
+    posting_limits = staticmethod(posting_limits)

@@ -6,13 +6,14 @@ of queries whatever the queue's length (tests/moderation/test_reads.py counts th
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Window
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
 
 from forum.discussion.models import Comment, Guidelines
 
 from .marks import marked_changes
-from .models import WORD_LIST_ACTIONS, Decision, Flag, Restriction, WordRule
+from .models import WORD_LIST_ACTIONS, Decision, Flag, ManualLevel, Restriction, WordRule
+from .policy import author_standing, standing_from, standing_removals
 
 # What an author is told about their comments and account (never the private notes).
 NOTICE_ACTIONS = [
@@ -40,6 +41,7 @@ AUTHOR_RECORD_ACTIONS = [
     Decision.Action.LIFT,
     Decision.Action.PREMODERATE,
     Decision.Action.CLEAR_PREMODERATION,
+    Decision.Action.LEVEL_SET,
 ]
 # Steps on a whole thread, which name its first comment's author without being about them.
 THREAD_ACTIONS = [Decision.Action.LOCK, Decision.Action.UNLOCK, Decision.Action.REATTACH]
@@ -49,8 +51,8 @@ REPLIES_SHOWN = 5
 
 def author_histories(comments) -> dict:
     """Per author: the account's age, counts of their comments (published, held, removed,
-    reported), their latest decisions and active restrictions. Three queries, however many
-    authors."""
+    reported), their latest decisions, active restrictions and trust level. Five queries,
+    however many authors."""
     authors = {c.author_id: c.author for c in comments if c.author_id}
     reported = Exists(Flag.objects.filter(comment=OuterRef("pk")))
     counts = {
@@ -80,12 +82,29 @@ def author_histories(comments) -> dict:
     restrictions = {}
     for restriction in Restriction.objects.active().filter(user__in=authors):
         restrictions.setdefault(restriction.user_id, []).append(restriction)
+    last_removals = dict(
+        standing_removals()
+        .filter(subject_user__in=authors)
+        .values("subject_user")
+        .annotate(last=Max("created"))
+        .values_list("subject_user", "last")
+        .order_by()
+    )
+    manual_levels = dict(
+        ManualLevel.objects.filter(user__in=authors).values_list("user_id", "level")
+    )
     return {
         pk: {
             "joined": author.date_joined,
             "counts": counts.get(pk, {}),
             "decisions": decisions.get(pk, []),
             "restrictions": restrictions.get(pk, []),
+            "standing": standing_from(
+                joined=author.date_joined,
+                published_count=counts.get(pk, {}).get("published", 0),
+                last_removal=last_removals.get(pk),
+                manual_level=manual_levels.get(pk),
+            ),
         }
         for pk, author in authors.items()
     }
@@ -310,6 +329,7 @@ def author_record(author) -> dict:
         .select_related("actor", "comment", "undone_by", "undoes")[:50],
         "restrictions": author.restrictions.select_related("created_by"),
         "active": author.restrictions.active(),
+        "standing": author_standing(author),
         # Holds the permission (the site owner does), whatever restriction is in force.
         "is_moderator_account": author.is_active and author.has_perm("moderation.moderate"),
     }

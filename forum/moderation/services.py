@@ -24,12 +24,22 @@ from forum.discussion.signals import (
 from forum.refusals import Refused, consume_or_refuse
 
 from . import rules
-from .models import MODERATORS_GROUP, Decision, Flag, ReasonCode, Restriction, WordRule
-from .policy import is_moderator
+from .models import (
+    MODERATORS_GROUP,
+    Decision,
+    Flag,
+    ManualLevel,
+    ReasonCode,
+    Restriction,
+    TrustLevel,
+    WordRule,
+)
+from .policy import AUTOMATIC_LEVEL, is_moderator
 from .snapshots import (
     CommentStatus,
     EssayOpen,
     EssayPremoderated,
+    LevelSet,
     RestrictionCreated,
     RestrictionsLifted,
     ThreadAnchors,
@@ -660,6 +670,50 @@ def user_restriction_lift(
         reason=reason,
         public_reason=public_reason,
         previous_state=RestrictionsLifted([r.pk for r in active]).dump(),
+    )
+
+
+def manual_level_restore(user, level: int | None, *, actor=None) -> None:
+    """Set (or, with None, clear) an account's manual trust level."""
+    if level is None:
+        ManualLevel.objects.filter(user=user).delete()
+    else:
+        ManualLevel.objects.update_or_create(
+            user=user, defaults={"level": level, "set_by": actor, "set_at": timezone.now()}
+        )
+
+
+@transaction.atomic
+def author_level_set(*, actor, user, level: str, reason: str = "") -> Decision:
+    """Set an author's trust level by hand, to hold until a moderator changes it, or give
+    the account back to the ladder (`level` AUTOMATIC_LEVEL). Same hierarchy as a
+    restriction: only the site owner sets a moderator's, nobody their own."""
+    check_moderator(actor)
+    if user.pk == actor.pk:
+        raise Refused(_("You cannot set your own trust level."), status=403)
+    check_may_restrict(actor, user)
+    if level == AUTOMATIC_LEVEL:
+        new_level = None
+    elif level in {str(value) for value in TrustLevel.values}:
+        new_level = int(level)
+    else:
+        raise Refused(_("Choose a trust level, or “automatic”."))
+    # Lock the account's row: two moderators setting its level at once are told in turn.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    before = ManualLevel.objects.filter(user=user).values_list("level", flat=True).first()
+    if before == new_level:
+        raise Refused(_("The author’s trust level is already so."), status=409)
+    manual_level_restore(user, new_level, actor=actor)
+    return _decide(
+        actor=actor,
+        action=Decision.Action.LEVEL_SET,
+        subject_user=user,
+        reason=reason.strip(),
+        previous_state=LevelSet(before).dump(),
+        facts={
+            "level": new_level,
+            "label": str(TrustLevel(new_level).label) if new_level is not None else "",
+        },
     )
 
 

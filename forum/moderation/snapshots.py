@@ -86,6 +86,13 @@ class RestrictionsLifted(Snapshot):
 
 
 @dataclass(frozen=True)
+class LevelSet(Snapshot):
+    """An account's manual trust level (None: the ladder decides)."""
+
+    level: int | None
+
+
+@dataclass(frozen=True)
 class ThreadAnchors(Snapshot):
     """Per comment of a thread (by id): paragraph id, anchor status, anchor text, quote lost,
     and when a moderator re-attached it (ISO 8601 or null; decisions logged before that was

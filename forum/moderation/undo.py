@@ -17,7 +17,7 @@ from essays.models import Essay
 from forum.discussion.models import Comment
 from forum.refusals import Refused
 
-from .models import Decision, ReasonCode, Restriction
+from .models import Decision, ManualLevel, ReasonCode, Restriction
 from .services import (
     COMMENT_STATUS_ACTIONS,
     STATUS_LEFT_BY,
@@ -25,6 +25,7 @@ from .services import (
     check_moderator,
     decision_words,
     guidelines_section_for,
+    manual_level_restore,
     restore_comment_status,
     tell_author,
     tell_member,
@@ -33,6 +34,7 @@ from .snapshots import (
     CommentStatus,
     EssayOpen,
     EssayPremoderated,
+    LevelSet,
     RestrictionCreated,
     RestrictionsLifted,
     ThreadAnchors,
@@ -54,7 +56,10 @@ RELATED_ACTIONS = [
     [Decision.Action.SUSPEND, Decision.Action.LIFT],
     [Decision.Action.PREMODERATE, Decision.Action.CLEAR_PREMODERATION],
     [Decision.Action.REATTACH],
+    [Decision.Action.LEVEL_SET],
 ]
+# Decisions about an account (the rest are about a comment or an essay).
+ACCOUNT_ACTIONS = [*RESTRICTION_KIND_OF, Decision.Action.LEVEL_SET]
 
 
 ESSAY_ACTIONS = [
@@ -72,7 +77,7 @@ def later_decision(decision: Decision) -> Decision | None:
     later = Decision.objects.filter(
         id__gt=decision.id, action__in=actions, undone_by__isnull=True
     ).select_related("actor")
-    if decision.action in RESTRICTION_KIND_OF:
+    if decision.action in ACCOUNT_ACTIONS:
         later = later.filter(subject_user_id=decision.subject_user_id)
     elif decision.action in ESSAY_ACTIONS:
         later = later.filter(essay_id=decision.essay_id)
@@ -183,6 +188,18 @@ def _undo_reattach(decision: Decision, actor) -> dict:
     return replaced.dump()
 
 
+def _undo_level_set(decision: Decision, actor) -> dict:
+    user = decision.subject_user
+    if user is None:
+        raise Refused(_("The account this level was set on no longer exists."), status=409)
+    check_may_restrict(actor, user)
+    now = ManualLevel.objects.filter(user=user).values_list("level", flat=True).first()
+    if now != decision.facts.get("level"):
+        _refuse(decision, _("the author’s trust level has changed"))
+    manual_level_restore(user, LevelSet.load(decision.previous_state).level, actor=actor)
+    return LevelSet(now).dump()
+
+
 UNDO_HANDLERS: dict[str, Callable[[Decision, object], dict]] = {
     **dict.fromkeys(STATUS_LEFT_BY, _undo_comment_status),
     Decision.Action.LOCK: _undo_lock,
@@ -196,6 +213,7 @@ UNDO_HANDLERS: dict[str, Callable[[Decision, object], dict]] = {
     Decision.Action.LIFT: _undo_lift,
     Decision.Action.CLEAR_PREMODERATION: _undo_lift,
     Decision.Action.REATTACH: _undo_reattach,
+    Decision.Action.LEVEL_SET: _undo_level_set,
 }
 
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("moderation/essays/<int:pk>/<str:action>/", views.essay_action, name="essay_action"),
     path("moderation/authors/<int:pk>/", views.author_detail, name="author"),
     path("moderation/authors/<int:pk>/restrict/", views.author_restrict, name="author_restrict"),
+    path("moderation/authors/<int:pk>/level/", views.author_level, name="author_level"),
     path("moderation/authors/<int:pk>/lift/<str:kind>/", views.author_lift, name="author_lift"),
     path("moderation/log/", views.log, name="log"),
     path("moderation/log/<int:pk>/undo/", views.undo, name="undo"),

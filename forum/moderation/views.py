@@ -21,7 +21,14 @@ from forum.redirects import safe_next_url
 from forum.refusals import Refused, refusal_response
 
 from . import reads, services
-from .forms import DecisionForm, LogFilterForm, ReportForm, RestrictForm, WordRuleForm
+from .forms import (
+    DecisionForm,
+    LevelForm,
+    LogFilterForm,
+    ReportForm,
+    RestrictForm,
+    WordRuleForm,
+)
 from .models import Decision, Restriction, WordRule
 from .policy import is_moderator
 from .undo import decision_undo
@@ -321,6 +328,7 @@ def author_detail(request, pk):
         "restrict_form": RestrictForm(),
         "form": DecisionForm(),
     }
+
     return render(request, "moderation/author.html", context)
 
 
@@ -359,6 +367,22 @@ def author_lift(request, pk, kind):
     except Refused as refusal:
         return _refused(request, refusal, fallback)
     messages.success(request, _("Lifted."))
+    return _back(request, fallback)
+
+
+@moderator_required
+@require_POST
+def author_level(request, pk):
+    author = get_object_or_404(User, pk=pk)
+    form = LevelForm(request.POST)
+    fallback = reverse("moderation:author", kwargs={"pk": author.pk})
+    if not form.is_valid():
+        return _refused(request, Refused(_("Choose a trust level, or “automatic”.")), fallback)
+    try:
+        services.author_level_set(actor=request.user, user=author, **form.cleaned_data)
+    except Refused as refusal:
+        return _refused(request, refusal, fallback)
+    messages.success(request, _("The trust level is set."))
     return _back(request, fallback)
 
 

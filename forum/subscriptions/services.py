@@ -309,9 +309,7 @@ def pending_notifications(user):
             Q(reason__in=Notification.ACTIVITY_REASONS)
             & ~Q(comment__status=Comment.Status.PUBLISHED)
         )
-        .exclude(
-            Q(reason=Notification.Reason.HELD) & ~Q(comment__status=Comment.Status.PENDING)
-        )
+        .exclude(Q(reason=Notification.Reason.HELD) & ~Q(comment__status=Comment.Status.PENDING))
         .select_related(
             *("comment__essay", "comment__paragraph", "comment__author", "comment__root"),
             *("comment__parent__essay", "comment__parent__author"),

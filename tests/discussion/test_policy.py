@@ -20,7 +20,14 @@ CONTRACT = [
 
 def test_the_contract_names_every_question_the_discussion_asks():
     assert sorted(CONTRACT) == sorted(
-        ["blocked_words", "hold_reasons", "is_moderator", "moderator_ids", "posting_refusal"]
+        [
+            "blocked_words",
+            "hold_reasons",
+            "is_moderator",
+            "moderator_ids",
+            "posting_limits",
+            "posting_refusal",
+        ]
     )
 
 

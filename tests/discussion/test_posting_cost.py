@@ -110,3 +110,29 @@ def test_a_post_costs_the_same_queries_however_long_the_discussion(
     assert queries_to_post(compose_url, "A long discussion.") == short
     assert queries_to_post(reply_url, "A long discussion, in reply.") == short_reply
     assert Comment.objects.filter(essay=essay).count() == 300 + 6
+
+
+def test_the_trust_ladder_costs_the_same_queries_however_long_the_authors_history(
+    settings, queries_to_post, essay, paragraph, thread, user
+):
+    """With a moderator on the site, every post asks where its author stands (published
+    comments counted only as far as the ladder looks, the latest removal, a level set by
+    hand) and whether a reply goes to a stranger: a few queries, never more with history."""
+    settings.MODERATION_NEW_COMMENTS_PER_HOUR = 1_000
+    settings.MODERATION_NEW_STRANGER_REPLIES_PER_HOUR = 1_000
+    owner = make_user("owner@example.org", "Site Owner")
+    owner.is_superuser = True
+    owner.save()
+    compose_url = f"/essays/{essay.slug}/p/{paragraph.key}/comment/"
+    reply_url = f"/comments/{thread.pk}/reply/"
+    queries_to_post(compose_url, "Warming up.")
+    short = queries_to_post(compose_url, "A short history.")
+    short_reply = queries_to_post(reply_url, "A short history, in reply.")
+
+    grow_discussion(essay, paragraph, user, 300)
+    mine = Comment.objects.filter(author=user)
+    mine.filter(pk__in=mine.values("pk")[:20]).update(status=Comment.Status.REMOVED)
+
+    assert queries_to_post(compose_url, "A long history.") == short
+    assert queries_to_post(reply_url, "A long history, in reply.") == short_reply
+    assert max(short, short_reply) <= MOST_QUERIES_PER_POST

@@ -21,6 +21,7 @@ def queue(live_essay, settings):
     settings.MODERATION_FIRST_COMMENTS_REVIEWED = 1
     settings.MODERATION_HIDE_THRESHOLD = 2
     settings.COMMENT_RATE_LIMITS = [(1000, 60)]
+    settings.MODERATION_NEW_COMMENTS_PER_HOUR = 1000
     settings.REPORT_RATE_LIMITS = [(1000, 60)]
     moderator = make_user("mod@example.org", "Mo Derator")
     moderator.groups.add(moderators_group())

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 
 from forum.moderation.models import Restriction
@@ -56,6 +58,11 @@ def third(essay):
 
 @pytest.fixture
 def veteran(db, settings):
-    """A reader whose comments publish straight away (past the new-account review)."""
+    """A reader whose comments publish straight away (past the new-account review), a
+    member of a year's standing: the site's limits, not a new account's, apply."""
     settings.MODERATION_FIRST_COMMENTS_REVIEWED = 0
-    return make_user("veteran@example.org", "Vet Eran")
+    settings.MODERATION_MEMBER_AFTER_COMMENTS = 0
+    user = make_user("veteran@example.org", "Vet Eran")
+    user.date_joined -= timedelta(days=365)
+    user.save(update_fields=["date_joined"])
+    return user

@@ -13,7 +13,8 @@ WATCHED = "scoundrel"
 def fill_queue(*, essay, moderator, count: int, prefix: str = "q") -> list:
     """`count` comments needing a decision, alternately held and reported, oldest first.
 
-    Needs MODERATION_FIRST_COMMENTS_REVIEWED >= 1 and rate limits that allow it."""
+    Needs MODERATION_FIRST_COMMENTS_REVIEWED >= 1 and rate limits that allow it (the regular
+    is a new account: MODERATION_NEW_COMMENTS_PER_HOUR too)."""
     WordRule.objects.get_or_create(word=WATCHED, defaults={"kind": WordRule.Kind.WATCHED})
     regular = make_user(f"{prefix}-regular@example.org", f"Regular {prefix}")
     first = discussion.comment_post(author=regular, essay=essay, body="My first comment.")
