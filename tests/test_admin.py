@@ -27,3 +27,38 @@ def test_every_registered_model_lists_and_opens(owner_client, seeded_essay):
 def test_the_essay_page_links_to_publishing_a_revision(owner_client, seeded_essay):
     content = owner_client.get(f"/admin/essays/essay/{seeded_essay.pk}/change/").content.decode()
     assert f"/essays/{seeded_essay.slug}/publish/" in content
+
+
+def test_a_suspension_or_a_report_is_not_deleted_around_the_audit_log(
+    owner_client, seeded_essay, django_user_model
+):
+    """Lifting a suspension or dropping a report goes through the moderation pages, which
+    log it; the owner may delete such rows only with the account they belong to."""
+    from forum.discussion.models import Comment
+    from forum.moderation.models import Flag, Restriction
+
+    reader = django_user_model.objects.create_user(
+        email="reader@example.org", password="reader-password-123", display_name="Reader"
+    )
+    suspension = Restriction.objects.create(user=reader, kind=Restriction.Kind.SUSPENSION)
+    comment = Comment.objects.filter(essay=seeded_essay).first()
+    report = Flag.objects.create(comment=comment, reporter=reader, reason="spam")
+    for row, url in (
+        (suspension, f"/admin/moderation/restriction/{suspension.pk}/delete/"),
+        (report, f"/admin/moderation/flag/{report.pk}/delete/"),
+    ):
+        assert owner_client.get(url).status_code == 403
+        assert owner_client.post(url, {"post": "yes"}).status_code == 403
+        changelist = url.rsplit("/", 3)[0] + "/"
+        page = owner_client.get(changelist).content.decode()
+        assert "delete_selected" not in page
+        response = owner_client.post(
+            changelist, {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"}
+        )
+        assert response.status_code in (200, 302)
+        assert type(row).objects.filter(pk=row.pk).exists()
+    # With the account, they go.
+    response = owner_client.post(f"/admin/accounts/user/{reader.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Restriction.objects.filter(pk=suspension.pk).exists()
+    assert not Flag.objects.filter(pk=report.pk).exists()

@@ -1,6 +1,24 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 
 from .models import Decision, Flag, Restriction, WordRule
+
+
+class DeletedOnlyWithTheirAccount:
+    """Rows the site owner may delete only by deleting the account they belong to (the
+    admin's cascade asks this model's delete permission): not one by one, nor in bulk,
+    which would lift a suspension or drop a report around the audit log."""
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        raise PermissionDenied
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -27,20 +45,16 @@ class WordRuleAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Flag)
-class FlagAdmin(ReadOnlyAdmin):
+class FlagAdmin(DeletedOnlyWithTheirAccount, ReadOnlyAdmin):
     """Reports are resolved by deciding about their comment on the moderation pages."""
 
     list_display = ["comment", "reason", "reporter", "created", "resolved_at"]
     list_filter = ["reason"]
     raw_id_fields = ["comment", "reporter"]
 
-    def has_delete_permission(self, request, obj=None):
-        # Only as part of deleting an account (the site owner's cascade).
-        return request.user.is_superuser
-
 
 @admin.register(Restriction)
-class RestrictionAdmin(admin.ModelAdmin):
+class RestrictionAdmin(DeletedOnlyWithTheirAccount, admin.ModelAdmin):
     """Read-only: restricting goes through the moderation pages, where the hierarchy is
     checked and every step is logged."""
 
@@ -53,10 +67,6 @@ class RestrictionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Only as part of deleting an account (the site owner's cascade).
-        return request.user.is_superuser
 
 
 @admin.register(Decision)
