@@ -245,7 +245,7 @@ def comment_action(request, pk, action):
     fallback = reverse("moderation:comment", kwargs={"pk": comment.pk})
     try:
         if not form.is_valid():
-            raise Refused(_("The reason is too long."))
+            raise Refused(" ".join(error for errors in form.errors.values() for error in errors))
         decision = COMMENT_ACTIONS[action](request.user, comment, form.cleaned_data)
     except Refused as refusal:
         if _wants_card(request):

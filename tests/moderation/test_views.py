@@ -114,3 +114,24 @@ def test_the_reported_queue_holds_only_comments_with_open_reports(
     services.comment_approve(actor=moderator, comment=reported)
     content = client.get("/moderation/?queue=reported").content.decode()
     assert "Somebody minds this." not in content and quiet.body not in content
+
+
+def test_a_removal_names_its_reason_and_a_bad_form_says_what_is_wrong(
+    client, veteran, moderator, essay, third
+):
+    comment = discussion.comment_post(author=veteran, essay=essay, body="Hm.", paragraph=third)
+    reporter = make_user("reporter@example.org", "Re Porter")
+    services.flag_create(reporter=reporter, comment=comment, reason="spam")
+    client.force_login(moderator)
+    queue = client.get("/moderation/?queue=all").content.decode()
+    select = queue.split(f'id="card-code-{comment.pk}"')[1].split("</select>")[0]
+    assert select.split("<option")[1].startswith(' value=""')  # nothing chosen for them
+    url = f"/moderation/comments/{comment.pk}/remove/"
+    response = client.post(url, {"reason_code": ""})
+    assert response.status_code == 400
+    assert "Choose the public reason for the removal." in response.content.decode()
+    response = client.post(url, {"reason_code": "bogus"})
+    assert response.status_code == 400
+    assert "Select a valid choice." in response.content.decode()
+    assert "too long" not in response.content.decode()
+    assert Comment.objects.get(pk=comment.pk).status == Comment.Status.PUBLISHED
