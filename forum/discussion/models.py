@@ -30,6 +30,13 @@ class CommentQuerySet(models.QuerySet):
         if moderator:
             return self.all()
         visible = models.Q(status__in=PLACEHOLDER_STATUSES + [Comment.Status.PUBLISHED])
+        # A comment sent back to review after it was answered (an edit, an approval undone)
+        # keeps its place for its published replies, as a placeholder: hiding it would hide
+        # what others wrote under it (see Comment.is_placeholder_for).
+        answered = self.model._base_manager.filter(
+            parent_id=models.OuterRef("pk"), status=Comment.Status.PUBLISHED
+        )
+        visible |= models.Q(status=Comment.Status.PENDING) & models.Exists(answered)
         if viewer is not None and viewer.is_authenticated:
             visible |= models.Q(status=Comment.Status.PENDING, author=viewer)
         return self.filter(visible)
@@ -260,6 +267,15 @@ class Comment(models.Model):
     def is_placeholder(self) -> bool:
         """Shown to readers as a placeholder (the thread keeps its shape)."""
         return self.status in PLACEHOLDER_STATUSES
+
+    def is_placeholder_for(self, viewer) -> bool:
+        """Shown to `viewer` (not a moderator) as a placeholder: a removed, hidden or deleted
+        comment, or one awaiting review that is not theirs (shown at all only to keep the
+        replies it already had in their place)."""
+        if self.is_placeholder:
+            return True
+        own = viewer is not None and viewer.is_authenticated and viewer.pk == self.author_id
+        return self.status == self.Status.PENDING and not own
 
     @property
     def placeholder_text(self) -> str:

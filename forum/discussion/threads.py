@@ -55,6 +55,7 @@ def build_thread(
     order: str = "oldest",
     moderator_view: bool = False,
     moderator_ids: frozenset[int] = frozenset(),
+    viewer=None,
 ) -> list[ThreadNode]:
     """Arrange comments (oldest first) into trees; "newest" puts the newest threads first.
 
@@ -65,7 +66,7 @@ def build_thread(
     nodes = {
         comment.pk: ThreadNode(
             comment,
-            as_placeholder=comment.is_placeholder and not moderator_view,
+            as_placeholder=not moderator_view and comment.is_placeholder_for(viewer),
             by_moderator=comment.author_id in moderator_ids,
         )
         for comment in comments
@@ -168,6 +169,7 @@ def thread_page(
         order=order,
         moderator_view=moderator_view,
         moderator_ids=frozenset(policy().moderator_ids()),
+        viewer=viewer,
     )
     for root in threads:
         root.hidden_replies = max(root.comment.in_thread - 1 - REPLIES_SHOWN, 0)
@@ -192,7 +194,7 @@ def thread_replies_page(root: Comment, *, viewer=None, number: int = 1) -> Threa
     def node(comment: Comment, **extra) -> ThreadNode:
         return ThreadNode(
             comment,
-            as_placeholder=comment.is_placeholder and not moderator_view,
+            as_placeholder=not moderator_view and comment.is_placeholder_for(viewer),
             by_moderator=comment.author_id in moderator_ids,
             thread_locked=root.locked_at is not None,
             **extra,
@@ -242,6 +244,7 @@ def thread_of(comment: Comment, *, viewer=None) -> list[ThreadNode]:
         list(comments),
         moderator_view=moderator_view,
         moderator_ids=frozenset(policy().moderator_ids()),
+        viewer=viewer,
     )
 
 
@@ -342,7 +345,7 @@ def orphaned_threads(*, essay: Essay, viewer=None) -> list[tuple[Paragraph, list
         paragraphs[comment.paragraph_id] = comment.paragraph
     result = []
     for paragraph_id, group in groups.items():
-        thread = build_thread(group, moderator_view=moderator_view)
+        thread = build_thread(group, moderator_view=moderator_view, viewer=viewer)
         if thread:
             result.append((paragraphs[paragraph_id], thread))
     return result

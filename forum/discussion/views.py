@@ -640,7 +640,7 @@ def comment_thread(request, pk):
         "essay": comment.essay,
         "root": ThreadNode(
             comment,
-            as_placeholder=comment.is_placeholder and not moderator_view,
+            as_placeholder=not moderator_view and comment.is_placeholder_for(request.user),
             thread_locked=comment.locked_at is not None,
         ),
         "page": thread_replies_page(comment, viewer=request.user, number=_page_number(request)),

@@ -454,7 +454,7 @@ def comment_restore(
     comment = _lock_comment_for_decision(comment, seen_status)
     if comment.status != Comment.Status.REMOVED:
         raise Refused(_("Only a removed comment can be restored."), status=409)
-    return _set_comment_status(
+    decision = _set_comment_status(
         actor=actor,
         comment=comment,
         action=Decision.Action.RESTORE,
@@ -463,6 +463,10 @@ def comment_restore(
         reason=reason,
         public_reason=public_reason,
     )
+    # Those who reported it were told it was removed: they learn it is back.
+    reporters = sorted(set(comment.flags.values_list("reporter_id", flat=True)))
+    tell_reporters(comment, reporters, "kept", detail=public_reason)
+    return decision
 
 
 @transaction.atomic

@@ -108,3 +108,44 @@ def test_the_author_is_told_why_an_edit_went_back_to_review(client, veteran, ess
         f"/comments/{comment.pk}/edit/", {"body": "A calm remark, idiot."}, follow=True
     )
     assert "it uses a word the moderators review" in response.content.decode()
+
+
+def test_an_edit_sent_back_to_review_keeps_the_replies_under_it_for_everyone(
+    veteran, user, moderator, essay, client
+):
+    """Others' answers stay on the page: the edited comment waits as a placeholder (its
+    new text only for its author and moderators), never taking its replies with it."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    from forum.discussion.models import Comment as Model
+
+    third = essay.paragraphs.get(position=2)
+    claim = post(veteran, essay, "A claim.", paragraph=third)
+    rebuttal = post(user, essay, "A rebuttal.", parent=claim)
+    services.user_restrict(actor=moderator, user=veteran, kind=Restriction.Kind.PREMODERATION)
+    edit(claim, "A claim, now with an insult.")
+    assert Model.objects.get(pk=claim.pk).status == Comment.Status.PENDING
+    pages = [third.get_absolute_url(), f"/comments/{claim.pk}/thread/", essay.get_absolute_url()]
+    for who in ("visitor", "reader", "author", "moderator"):
+        cache.clear()
+        viewer = Client()
+        if who != "visitor":
+            viewer.force_login({"reader": user, "author": veteran, "moderator": moderator}[who])
+        page = viewer.get(third.get_absolute_url(), follow=True).content.decode()
+        assert "A rebuttal." in page, who
+        shows_new_text = "A claim, now with an insult." in page
+        assert shows_new_text == (who in ("author", "moderator")), who
+        if who in ("visitor", "reader"):
+            assert "Awaiting review" in page, who
+            thread = viewer.get(pages[1], follow=True).content.decode()
+            assert "A rebuttal." in thread and "now with an insult" not in thread, who
+    # A comment held with no reply is still nobody's business but its author's.
+    cache.clear()
+    placeholders = Client().get(third.get_absolute_url()).content.decode().count("Awaiting")
+    held = post(veteran, essay, "A held remark.", paragraph=third)
+    assert Model.objects.get(pk=held.pk).status == Comment.Status.PENDING
+    cache.clear()
+    page = Client().get(third.get_absolute_url()).content.decode()
+    assert page.count("Awaiting") == placeholders and "A held remark." not in page
+    assert f'id="c-{rebuttal.pk}"' in page

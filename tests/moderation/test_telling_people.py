@@ -154,6 +154,18 @@ def test_keeping_a_reported_comment_tells_the_reporters_and_not_the_author(
     assert "An unpopular view." in text  # still published: the reporter may read it
 
 
+def test_restoring_a_removed_comment_tells_those_who_reported_it(
+    run, author, reporters, essay, moderator
+):
+    comment = post(author, essay, "A sharp but fair view.")
+    run(services.flag_create, reporter=reporters[0], comment=comment, reason=ReasonCode.ABUSE)
+    run(services.comment_remove, actor=moderator, comment=comment, reason_code=ReasonCode.ABUSE)
+    run(services.comment_restore, actor=moderator, comment=comment, reason=PRIVATE)
+    told = news(reporters[0])
+    assert [n.reason for n in told] == [Reason.REPORT_REMOVED, Reason.REPORT_KEPT]
+    assert PRIVATE not in whole(email_to(reporters[0]))
+
+
 def test_a_suspension_tells_its_end_and_public_reason_and_a_lift_says_so(
     run, author, moderator, client
 ):
