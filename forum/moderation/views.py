@@ -392,7 +392,12 @@ def author_level(request, pk):
 @moderator_required
 def log(request):
     form = LogFilterForm(request.GET or None, moderators=reads.moderators_in_the_log())
-    filters = form.cleaned_data if form.is_valid() else {}
+    if form.is_bound and not form.is_valid():
+        # A filter that cannot be read lists nothing, rather than the whole log as if
+        # it had been applied.
+        context = {"form": form, "page": Paginator([], 50).get_page(1), "filters": ""}
+        return render(request, "moderation/log.html", context, status=400)
+    filters = form.cleaned_data if form.is_bound else {}
     decisions = reads.log_decisions(
         actor=filters.get("moderator", ""),
         action=filters.get("action", ""),

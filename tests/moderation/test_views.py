@@ -135,3 +135,20 @@ def test_a_removal_names_its_reason_and_a_bad_form_says_what_is_wrong(
     assert "Select a valid choice." in response.content.decode()
     assert "too long" not in response.content.decode()
     assert Comment.objects.get(pk=comment.pk).status == Comment.Status.PUBLISHED
+
+
+@pytest.mark.parametrize(
+    "query", ["?since=notadate&action=remove", "?moderator=999999", "?action=nonsense"]
+)
+def test_a_log_filter_that_cannot_be_read_lists_nothing_and_says_so(
+    client, veteran, moderator, essay, query
+):
+    comment = discussion.comment_post(author=veteran, essay=essay, body="Logged.")
+    services.comment_remove(actor=moderator, comment=comment, reason_code="spam")
+    client.force_login(moderator)
+    assert f"/moderation/comments/{comment.pk}/" in client.get("/moderation/log/").content.decode()
+    response = client.get(f"/moderation/log/{query}")
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Nothing is listed until the filters below are corrected." in page
+    assert f"/moderation/comments/{comment.pk}/" not in page
