@@ -908,11 +908,21 @@ TABLE: dict[str, Url] = {
         lambda w: [
             Variant("all"),
             Variant("by-moderator", query=f"?moderator={w.users['moderator'].pk}"),
-            Variant("bad-filters", query="?essay=abc&moderator=abc&page=abc"),
+            Variant("bad-page", query="?page=abc"),
+            Variant(
+                "bad-filters",
+                query="?essay=abc&moderator=abc&page=abc",
+                facts=frozenset({"unreadable"}),
+            ),
             Variant("site-holds", query="?moderator=site&action=hold&since=2000-01-01"),
-            Variant("bad-dates", query="?since=2030-01-02&until=2030-01-01&action=bogus"),
+            Variant(
+                "bad-dates",
+                query="?since=2030-01-02&until=2030-01-01&action=bogus",
+                facts=frozenset({"unreadable"}),
+            ),
         ],
-        get=moderators(everyone(OK)),
+        # A filter that cannot be read lists nothing, and says so.
+        get=moderators(lambda c: BAD if c.has("unreadable") else OK),
     ),
     "moderation:undo": Url(
         undo_variants,
