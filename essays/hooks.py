@@ -15,7 +15,8 @@ The question, `ThreadsOnParagraphs`: called as
 with live paragraphs of `essay`, it returns {paragraph pk: [ThreadSummary, ...]} naming
 only the paragraphs that have threads: each thread (a top-level comment and its replies;
 deleted ones left out, and ones awaiting review that `viewer` may not know of) as `viewer`
-may see it, in the order of the paragraphs, then of writing. It costs a constant number of queries, whatever the number of paragraphs.
+may see it, in the order of the paragraphs, then of writing. It costs a constant number of
+queries, whatever the number of paragraphs.
 """
 
 from collections.abc import Sequence
