@@ -390,9 +390,14 @@
     if (cancel) {
       var slot = cancel.closest(".reply-slot");
       var card = slot && slot.closest(".comment-card");
+      // Back to the control that opened the form: Edit for an edit, else Reply.
+      var editing = slot && slot.querySelector(".comment-edit-form");
       if (slot) slot.replaceChildren();
-      var reply = card && card.querySelector(".comment-actions a");
-      if (reply) reply.focus();
+      var actions = card && card.querySelector(".comment-actions");
+      var control = actions && (
+        (editing && actions.querySelector("a[href$='/edit/']")) || actions.querySelector("a")
+      );
+      if (control) control.focus();
     }
   });
 

@@ -102,6 +102,13 @@ def test_newcomer_signs_up_and_discusses_the_third_paragraph(journey_page, live_
     assert_accessible(page)
 
     # Edit the reply: in place with JavaScript, on its own page without.
+    if page.javascript:
+        # Cancelled, the form goes and the focus returns to the control that opened it.
+        edit_link = reply.get_by_role("link", name=re.compile("^Edit"))
+        edit_link.click()
+        reply.get_by_role("button", name="Cancel").click()
+        expect(reply.locator(".comment-edit-form")).to_have_count(0)
+        expect(edit_link).to_be_focused()
     reply.get_by_role("link", name=re.compile("^Edit")).click()
     if page.javascript:
         edit_box = reply.get_by_label("Edit your comment")
