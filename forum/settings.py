@@ -205,8 +205,15 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Sessions are read from the cache and kept in the database (forum/sessions.py).
+SESSION_ENGINE = "forum.sessions"
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # allauth's backend (email and password), with the signed-in account read from the
+    # cache on each request (forum/accounts/backends.py).
+    "forum.accounts.backends.AuthenticationBackend",
+    # Sessions made before it name these; they stay valid.
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]

@@ -6,7 +6,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from essays.models import Essay
+from forum.discussion.readers import reader_state_forget
 
+from .cached import forget_account
 from .names import name_for_display, validate_display_name
 
 
@@ -69,6 +71,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
+        # The signed-in account is read from the cache (forum/accounts/backends.py), and
+        # so are the facts their pages show of them (forum/discussion/readers.py).
+        forget_account(self.pk)
+        reader_state_forget(self.pk)
         fields = kwargs.get("update_fields")
         if fields is None or self.SHOWN_ON_PAGES & set(fields):
             self.essays_commented_on().discussion_changed()
@@ -77,6 +83,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         # Their comments lose their author (the database sets it to null, unseen by the
         # comments' own bookkeeping): the pages that show them change.
         self.essays_commented_on().discussion_changed()
+        forget_account(self.pk)
         return super().delete(*args, **kwargs)
 
     def essays_commented_on(self):

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from forum.discussion.models import Comment
+from forum.discussion.readers import reader_state_forget
 from forum.discussion.services import comments_release_author
 from forum.refusals import Refused
 
@@ -61,3 +62,10 @@ def comment_claim(*, user: User, comment: Comment) -> Comment:
     comment.author = user
     comment.save(update_fields=["author"])  # also renews the pages it is shown on
     return comment
+
+
+def on_email_address_changed(sender, *, user=None, email_address=None, **kwargs) -> None:
+    """allauth confirmed, added, removed or changed an address (apps.py): whether the
+    member may post yet is read again for their pages."""
+    user_id = user.pk if user is not None else email_address.user_id
+    reader_state_forget(user_id)

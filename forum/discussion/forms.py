@@ -4,6 +4,10 @@ from django.utils.translation import gettext_lazy as _
 
 from .quotes import QUOTE_CONTEXT_SUBMITTED, QUOTE_MAX_LENGTH
 
+# Where a reader's unsent comments are kept in their session (a login, say, came between),
+# by the place they were written for.
+DRAFTS_SESSION_KEY = "comment_drafts"
+
 
 class CommentForm(forms.Form):
     body = forms.CharField(

@@ -6,6 +6,9 @@ app above it (the layer check in tests/test_layers.py holds templates to that to
 partial is included with the page's context (`essay`, `paragraph`, `comment`, `user`,
 `moderator`, `request`).
 
+The essay header of a page that signed-in readers share is rendered once for each variant
+the apps name (`register_variant`).
+
 The actions under comments are rendered once for a generic member (`GENERIC_MEMBER`: signed
 in, no one in particular) and shared by every signed-in reader (forum/discussion/pages.py).
 An app whose actions differ for a real reader registers a function `(request, essay) ->
@@ -23,6 +26,7 @@ PLACES = ("essay_header", "region_header", "comment_actions")
 
 _partials: dict[str, list[str]] = {place: [] for place in PLACES}
 _personal: list[Callable] = []
+_variants: dict[str, list[Callable]] = {place: [] for place in PLACES}
 
 
 class GenericMember(AnonymousUser):
@@ -30,6 +34,7 @@ class GenericMember(AnonymousUser):
     their own (pk 0: no comment is theirs, they follow nothing, they moderate nothing)."""
 
     id = pk = 0
+    display_name = email = ""
     is_authenticated = True
     is_anonymous = False
 
@@ -64,3 +69,18 @@ def personal_comment_ids(request, essay) -> set[int]:
     for function in _personal:
         ids |= set(function(request, essay))
     return ids
+
+
+def register_variant(place: str, function: Callable) -> None:
+    """Add a function `(request, essay) -> hashable` saying which variant of a place's
+    partials this reader gets, on a page shared by signed-in readers (member_pages.py):
+    two readers for whom every such function of the place answers the same get the same
+    HTML from its partials there, rendered once. An app whose partial in `place` shows
+    anything of the reader must register one (once)."""
+    if function not in _variants[place]:
+        _variants[place].append(function)
+
+
+def variant_of(place: str, request, essay) -> tuple:
+    """Which variant of `place` this reader gets (see register_variant)."""
+    return tuple(function(request, essay) for function in _variants[place])

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from dataclasses import InitVar, dataclass, field
 
 from django.conf import settings
+from django.contrib.auth.context_processors import PermWrapper
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
@@ -226,11 +227,26 @@ class SharedThreads:
     def is_empty(self) -> bool:
         return self.pieces == [""]
 
+    def marked_html(self) -> str:
+        """The rendering as made, each comment's actions still marked (for a page that is
+        itself shared: member_pages.py)."""
+        pieces = self.pieces
+        return "".join(
+            [pieces[0]]
+            + [
+                f"<!--personal:{pieces[i]}-->{pieces[i + 1]}<!--/personal-->{pieces[i + 2]}"
+                for i in range(1, len(pieces), 3)
+            ]
+        )
 
-def members_threads(request, *, essay, variant, load, paragraph=None) -> tuple[ThreadPage, str]:
+
+def members_threads(
+    request, *, essay, variant, load, paragraph=None, personalise=True
+) -> tuple[ThreadPage, str, SharedThreads]:
     """The page of threads (`load()`: as a visitor sees it) of `paragraph` (None: of the
-    whole essay) for this signed-in reader, and its HTML, from the shared rendering when it
-    was made at the essay's current version."""
+    whole essay) for this signed-in reader, its HTML (with `personalise` False: as shared,
+    its actions marked), from the shared rendering when it was made at the essay's current
+    version, and that rendering."""
 
     def render() -> SharedThreads:
         page = load()
@@ -248,13 +264,17 @@ def members_threads(request, *, essay, variant, load, paragraph=None) -> tuple[T
 
     shared = _shared(essay, ("threads", *variant), render)
     page = ThreadPage(threads=[], number=shared.number, has_next=shared.has_next)
+    html = _personalised(request, essay, shared) if personalise else shared.marked_html()
     # Made of our templates, which escape what readers write.
-    return page, mark_safe(_personalised(request, essay, shared))  # noqa: S308
+    return page, mark_safe(html), shared  # noqa: S308
 
 
-def members_earlier_versions(request, *, essay, load) -> str:
+def members_earlier_versions(
+    request, *, essay, load, personalise=True
+) -> tuple[str, SharedThreads]:
     """The essay page's threads on retired paragraphs (`load()`: as a visitor sees them,
-    grouped by paragraph) for this signed-in reader, from the shared rendering."""
+    grouped by paragraph) for this signed-in reader (with `personalise` False: as shared),
+    from the shared rendering, and that rendering."""
 
     def render() -> SharedThreads:
         groups = load()
@@ -269,7 +289,8 @@ def members_earlier_versions(request, *, essay, load) -> str:
         )
 
     shared = _shared(essay, ("earlier",), render)
-    return mark_safe(_personalised(request, essay, shared))  # noqa: S308
+    html = _personalised(request, essay, shared) if personalise else shared.marked_html()
+    return mark_safe(html), shared  # noqa: S308
 
 
 def _shared(essay, variant, render) -> SharedThreads:
@@ -294,19 +315,26 @@ def _nodes(nodes):
         yield from _nodes(node.replies)
 
 
+def generic_member_context() -> dict:
+    """What a shared rendering is made with in place of its reader's own: a generic member
+    who moderates nothing, has no notification and no message, and whose places of their
+    own are marked for each reader's to replace them."""
+    return {
+        "user": GENERIC_MEMBER,
+        "perms": PermWrapper(GENERIC_MEMBER),
+        "moderator": False,
+        "unread_notifications": 0,
+        "messages": (),
+        "discussion_hooks": partials(),
+        "csrf_token": CSRF_PLACEHOLDER,
+        "personal_regions": True,
+    }
+
+
 def _render_shared(request, essay, template, **context) -> str:
     return render_to_string(
         template,
-        {
-            **context,
-            "essay": essay,
-            "user": GENERIC_MEMBER,
-            "moderator": False,
-            "request": request,
-            "discussion_hooks": partials(),
-            "csrf_token": CSRF_PLACEHOLDER,
-            "personal_regions": True,
-        },
+        {**context, "essay": essay, "request": request, **generic_member_context()},
     )
 
 

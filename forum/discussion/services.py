@@ -33,6 +33,7 @@ from .quotes import (
     locate_quote,
     whole_words,
 )
+from .readers import reader_state_forget
 from .signals import comment_held, comment_published, comment_removed
 from .threads import revisions_after
 
@@ -232,6 +233,8 @@ def comment_post(
         comment.save()
         comment.hold_reasons = reasons
         if reasons:
+            # Their pages show it to them alone, awaiting review (readers.py).
+            reader_state_forget(author.pk)
             comment_held.send(sender=Comment, comment=comment, reasons=reasons)
         else:
             _announce(comment_published, comment)
@@ -468,6 +471,7 @@ def comment_edit(*, comment: Comment, editor, body: str) -> Comment:
     comment.save(update_fields=["body", "body_html", "edited_at", "status"])
     comment.hold_reasons = reasons
     if reasons:
+        reader_state_forget(editor.pk)  # theirs, awaiting review (readers.py)
         comment_held.send(sender=Comment, comment=comment, reasons=reasons)
         if was_published:
             _announce(comment_removed, comment)
@@ -478,6 +482,8 @@ def comment_edit(*, comment: Comment, editor, body: str) -> Comment:
 def comment_delete(*, comment: Comment, actor) -> Comment:
     """Delete a comment at its author's request; a placeholder keeps its replies in place."""
     comment = access_comment_for_edit(user=actor, comment_id=comment.pk, lock=True)
+    if comment.status == Comment.Status.PENDING:
+        reader_state_forget(comment.author_id)  # nothing of theirs awaits review there now
     comment.status = Comment.Status.DELETED
     comment.save(update_fields=["status"])
     _announce(comment_removed, comment)

@@ -27,9 +27,9 @@ from forum.ids import parse_id
 from forum.ratelimits import client_address
 from forum.refusals import Refused, refusal_response
 
-from . import annotations, pages, services
+from . import annotations, member_pages, pages, services
 from .access import access_comment, access_comment_for_reply, can_read_text
-from .forms import CommentForm
+from .forms import DRAFTS_SESSION_KEY, CommentForm
 from .models import Comment, Guidelines
 from .policy import policy
 from .quotes import QUOTE_CONTEXT
@@ -53,8 +53,6 @@ from .threads import (
     thread_page,
     thread_replies_page,
 )
-
-DRAFTS_SESSION_KEY = "comment_drafts"
 
 
 def home(request):
@@ -146,8 +144,11 @@ def _region_id(paragraph=None) -> str:
     return "discussion" if paragraph is None else f"discussion-{paragraph.key}"
 
 
-def _region_context(request, *, essay, paragraph=None, form=None, focus=None, notice=""):
-    """Everything the discussion region of a paragraph or of the whole essay shows."""
+def _region_context(
+    request, *, essay, paragraph=None, form=None, focus=None, notice="", generic=False
+):
+    """Everything the discussion region of a paragraph or of the whole essay shows (with
+    `generic`: as every signed-in reader who may post shares it, member_pages.py)."""
     order = _thread_order(request)
     region_id = _region_id(paragraph)
     if paragraph is None:
@@ -159,11 +160,19 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
             "discussion:paragraph_comment", kwargs={"slug": essay.slug, "key": paragraph.key}
         )
     draft_key = _draft_key(essay=essay, paragraph=paragraph)
-    suspension = policy().posting_refusal(request.user)
-    moderator = policy().is_moderator(request.user)
-    page, threads_html = _threads(
-        request, essay=essay, paragraph=paragraph, order=order, focus=focus
-    )
+    if generic:
+        suspension, moderator, posting = None, False, "open" if essay.comments_open else "closed"
+        form = CommentForm(field_id=f"{region_id}-body")
+        page, threads_html = _threads(
+            request, essay=essay, paragraph=paragraph, order=order, focus=None, generic=True
+        )
+    else:
+        suspension = policy().posting_refusal(request.user)
+        moderator = policy().is_moderator(request.user)
+        posting = _posting_state(request, essay, suspension)
+        page, threads_html = _threads(
+            request, essay=essay, paragraph=paragraph, order=order, focus=focus
+        )
     return {
         "essay": essay,
         "paragraph": paragraph,
@@ -171,14 +180,14 @@ def _region_context(request, *, essay, paragraph=None, form=None, focus=None, no
         "thread": page.threads,
         "threads_html": threads_html,
         "moderator": moderator,
-        "may_mark_addressed": _may_mark_addressed(request, essay),
+        "may_mark_addressed": not generic and _may_mark_addressed(request, essay),
         "order": order,
         "region_id": region_id,
         "page_url": page_url,
         "post_url": post_url,
         "login_url": _login_url(f"{page_url}#{region_id}"),
         "signup_url": _signup_url(f"{page_url}#{region_id}"),
-        "posting": _posting_state(request, essay, suspension),
+        "posting": posting,
         "suspension": suspension,
         "form": form or _comment_form(request, draft_key=draft_key, field_id=f"{region_id}-body"),
         "focus_comment_id": focus.pk if focus else None,
@@ -210,9 +219,10 @@ def _may_mark_addressed(request, essay) -> bool:
     return True
 
 
-def _threads(request, *, essay, paragraph, order, focus) -> tuple[ThreadPage, str]:
+def _threads(request, *, essay, paragraph, order, focus, generic=False) -> tuple[ThreadPage, str]:
     """The page of threads the region shows, and, for most signed-in readers, its HTML made
-    from the rendering they share (forum/discussion/pages.py)."""
+    from the rendering they share (forum/discussion/pages.py); with `generic`, that rendering
+    as shared, its actions marked."""
     number = _page_number(request)
 
     def load(viewer):
@@ -225,23 +235,37 @@ def _threads(request, *, essay, paragraph, order, focus) -> tuple[ThreadPage, st
             containing=focus,
         )
 
-    shared = _shares_threads(request, essay=essay, focus=focus) and pages.is_plain_query(
-        request, order=order, page=str(number)
+    shared = generic or (
+        _shares_threads(request, essay=essay, focus=focus)
+        and pages.is_plain_query(request, order=order, page=str(number))
     )
     if not shared:
         return load(request.user), ""
     region = paragraph.key if paragraph is not None else ""
-    return pages.members_threads(
+    page, html, rendering = pages.members_threads(
         request,
         essay=essay,
         variant=(region, order, str(number), request.get_full_path()),
         load=lambda: load(None),
         paragraph=paragraph,
+        personalise=not generic,
     )
+    if generic:
+        request._shared_authors = {**getattr(request, "_shared_authors", {}), **rendering.authors}
+    return page, html
 
 
 def essay_detail(request, slug):
     order, number = _thread_order(request), str(_page_number(request))
+    if member_pages.may_serve(request) and pages.is_plain_query(request, order=order, page=number):
+        served = member_pages.members_page(
+            request,
+            slug=slug,
+            variant=("essay", order, number, request.get_full_path()),
+            render=lambda essay: _members_essay_page(request, essay),
+        )
+        if served is not None:
+            return served
     if pages.is_everyones_page(request, order=order, page=number):
         variant = ("essay", order, number)
         cached = pages.everyones_page_cached(request, slug=slug, variant=variant)
@@ -262,26 +286,45 @@ def essay_detail(request, slug):
 def _essay_page_context(request, essay) -> dict:
     return {
         "essay": essay,
-        "essay_body": pages.cached_fragment(
-            essay,
-            "body",
-            "discussion/_essay_body.html",
-            lambda: _essay_body_context(essay),
-        ),
+        "essay_body": _essay_body(essay),
         **_region_context(request, essay=essay),
         **_earlier_versions(request, essay),
     }
+
+
+def _essay_body(essay) -> str:
+    return pages.cached_fragment(
+        essay, "body", "discussion/_essay_body.html", lambda: _essay_body_context(essay)
+    )
+
+
+def _members_essay_page(request, essay) -> tuple[str, dict[int, int | None]]:
+    """The essay page as every signed-in reader who may post shares it, its personal places
+    marked (member_pages.py), and the author of each comment on it."""
+    request._shared_authors = {}
+    earlier_html, earlier = pages.members_earlier_versions(
+        request, essay=essay, load=lambda: orphaned_threads(essay=essay), personalise=False
+    )
+    context = {
+        "essay": essay,
+        "essay_body": _essay_body(essay),
+        **_region_context(request, essay=essay, generic=True),
+        "earlier_versions_html": earlier_html,
+        # Nothing of the reader who happens to ask first: their places are marked.
+        **pages.generic_member_context(),
+    }
+    html = render_to_string("discussion/essay_detail.html", context, request=request)
+    return html, {**request._shared_authors, **earlier.authors}
 
 
 def _earlier_versions(request, essay) -> dict:
     """The threads on paragraphs a revision retired: shared by most signed-in readers, as
     the page's threads are (see _threads)."""
     if _shares_threads(request, essay=essay, focus=None):
-        return {
-            "earlier_versions_html": pages.members_earlier_versions(
-                request, essay=essay, load=lambda: orphaned_threads(essay=essay)
-            )
-        }
+        html, _rendering = pages.members_earlier_versions(
+            request, essay=essay, load=lambda: orphaned_threads(essay=essay)
+        )
+        return {"earlier_versions_html": html}
     return {"orphaned": orphaned_threads(essay=essay, viewer=request.user)}
 
 

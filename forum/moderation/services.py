@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from essays.models import Essay, Paragraph
 from forum.discussion.models import Comment, Guidelines
 from forum.discussion.quotes import locate_quote
+from forum.discussion.readers import reader_state_forget
 from forum.discussion.services import check_can_comment
 from forum.discussion.signals import (
     account_moderated,
@@ -168,13 +169,19 @@ def _decide(
     undoes=None,
 ) -> Decision:
     """Append one step to the log. `reason` is the private note (moderators only);
-    `public_reason` is what the author and readers are told."""
+    `public_reason` is what the author and readers are told.
+
+    Every decision is about someone (the author of the comment, or the member restricted):
+    what their pages show of them may change (forum/discussion/readers.py)."""
+    subject_user = subject_user or (comment.author if comment else None)
+    if subject_user is not None:
+        reader_state_forget(subject_user.pk)
     return Decision.objects.create(
         actor=actor,
         action=action,
         comment=comment,
         essay=essay or (comment.essay if comment else None),
-        subject_user=subject_user or (comment.author if comment else None),
+        subject_user=subject_user,
         reason=reason,
         public_reason=public_reason,
         reason_code=reason_code,

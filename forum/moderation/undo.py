@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from essays.models import Essay
 from forum.discussion.models import Comment
+from forum.discussion.readers import reader_state_forget
 from forum.refusals import Refused
 
 from .models import Decision, ManualLevel, ReasonCode, Restriction
@@ -278,6 +279,9 @@ def decision_undo(
         _refuse(decision, "")
     replaced = handler(decision, actor)
     _tell_what_the_undo_did(decision, public_reason.strip())
+    # What their pages show of the member the decision was about (a restriction, a comment
+    # of theirs held or put back) changes back too.
+    reader_state_forget(decision.subject_user_id)
     return Decision.objects.create(
         actor=actor,
         action=Decision.Action.UNDO,

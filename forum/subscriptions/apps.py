@@ -29,6 +29,16 @@ class SubscriptionsConfig(AppConfig):
         hooks.register("essay_header", "subscriptions/_follow_essay.html")
         hooks.register("region_header", "subscriptions/_follow_paragraph.html")
         hooks.register("comment_actions", "subscriptions/_follow_thread.html")
-        from .templatetags.subscriptions_tags import threads_set_by
+        from .templatetags.subscriptions_tags import essay_state_of, threads_set_by
 
         hooks.register_personal(threads_set_by)
+        hooks.register_variant("essay_header", essay_state_of)
+        # What a reader's shared pages show of them (forum/discussion/readers.py): what they
+        # follow, and their bell's count.
+        from forum.discussion.readers import register_reader_fact
+
+        from .context_processors import unread_count, unread_count_prime
+        from .templatetags.subscriptions_tags import readers_states, readers_states_prime
+
+        register_reader_fact("subscription_states", load=readers_states, prime=readers_states_prime)
+        register_reader_fact("unread_notifications", load=unread_count, prime=unread_count_prime)

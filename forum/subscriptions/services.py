@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from essays.models import Essay, Paragraph
 from forum.discussion.access import can_read_text, plain_excerpt_for
 from forum.discussion.models import Comment
+from forum.discussion.readers import reader_state_forget
 from forum.discussion.services import has_verified_email
 from forum.refusals import Refused
 
@@ -78,6 +79,8 @@ def subscription_set(
     if level not in (None, Level.FOLLOW, Level.MUTE):
         raise Refused(_("Choose follow, mute, or neither."))
     target = {"user": user, "essay": essay, "paragraph": paragraph, "thread": thread}
+    # Their pages show what they follow (forum/discussion/readers.py).
+    reader_state_forget(user.pk)
     if level is None:
         Subscription.objects.filter(**target).delete()
         return None
@@ -138,6 +141,7 @@ def on_comment_published(sender, comment: Comment, **kwargs) -> None:
                 ],
                 ignore_conflicts=True,
             )
+            reader_state_forget(comment.author_id)
         fan_out_comment.enqueue(comment.pk)
 
 
@@ -177,7 +181,7 @@ def on_comment_moderated(
         detail=detail,
         guidelines_section=section,
     )
-    _schedule_emails([comment.author_id])
+    _notified([comment.author_id])
 
 
 def on_reports_answered(
@@ -206,7 +210,7 @@ def on_reports_answered(
             for pk in recipients
         ]
     )
-    _schedule_emails(recipients)
+    _notified(recipients)
 
 
 def on_account_moderated(sender, user, action: str, detail: str = "", until=None, **kwargs) -> None:
@@ -217,7 +221,7 @@ def on_account_moderated(sender, user, action: str, detail: str = "", until=None
     Notification.objects.create(
         recipient=user, comment=None, reason=reason, detail=detail, until=until
     )
-    _schedule_emails([user.pk])
+    _notified([user.pk])
 
 
 # The fan-out (in the worker) ------------------------------------------------------------------
@@ -261,7 +265,7 @@ def fan_out(comment_id: int) -> int:
                 ignore_conflicts=True,
             )
             created += len(made)
-            _schedule_emails([u for u, _r in batch])
+            _notified([u for u, _r in batch])
     return created
 
 
@@ -275,6 +279,13 @@ def models_q_for(comment: Comment, root_id: int):
 
 
 # Email -----------------------------------------------------------------------------------------
+
+
+def _notified(user_ids: list[int]) -> None:
+    """These readers have new notifications: their bell's count changes, and their email
+    may be due."""
+    reader_state_forget(*user_ids)
+    _schedule_emails(user_ids)
 
 
 def _schedule_emails(user_ids: list[int]) -> None:
@@ -545,6 +556,7 @@ def unsubscribe(*, link: UnsubscribeLink, scope: str) -> str:
 
 
 def notifications_mark_read(*, user, notification: Notification | None = None) -> int:
+    reader_state_forget(user.pk)  # their bell's count
     notifications = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if notification is not None:
         notifications = notifications.filter(pk=notification.pk)

@@ -14,6 +14,38 @@ def subscription_states(context, essay):
     return states_on(context.get("request"), context.get("user"), essay)
 
 
+class EveryEssaysStates(dict):
+    """A reader's settings on every essay, read at once (readers_states): an essay missing
+    from it has none."""
+
+    def __contains__(self, essay_id):
+        return True
+
+    def __missing__(self, essay_id):
+        return {}
+
+
+def readers_states(user) -> EveryEssaysStates:
+    """`user`'s settings on every essay: {essay id: states as states_on gives them}. Kept
+    among the facts of the reader (forum/discussion/readers.py): their pages show them."""
+    states = EveryEssaysStates()
+    rows = Subscription.objects.filter(user=user).values_list(
+        "essay_id", "paragraph_id", "thread_id", "level"
+    )
+    for essay_id, paragraph_id, thread_id, level in rows:
+        states.setdefault(essay_id, {})[_state_key(paragraph_id, thread_id)] = level
+    return states
+
+
+def readers_states_prime(request, states: EveryEssaysStates) -> None:
+    """The request's states_on answers, from the reader's kept facts."""
+    request._subscription_states = states
+
+
+def _state_key(paragraph_id, thread_id) -> str:
+    return f"t{thread_id}" if thread_id else f"p{paragraph_id}" if paragraph_id else "essay"
+
+
 def states_on(request, user, essay) -> dict[str, str]:
     # A generic member (forum/discussion/hooks.py) has no account, and no settings.
     if user is None or not user.is_authenticated or not user.pk:
@@ -30,8 +62,7 @@ def states_on(request, user, essay) -> dict[str, str]:
         "paragraph_id", "thread_id", "level"
     )
     for paragraph_id, thread_id, level in rows:
-        key = f"t{thread_id}" if thread_id else f"p{paragraph_id}" if paragraph_id else "essay"
-        states[key] = level
+        states[_state_key(paragraph_id, thread_id)] = level
     kept[essay.pk] = states
     return states
 
@@ -59,3 +90,9 @@ def threads_set_by(request, essay) -> set[int]:
     """The threads this reader follows or mutes on `essay`: their controls are their own."""
     states = states_on(request, request.user, essay)
     return {int(key[1:]) for key in states if key.startswith("t")}
+
+
+def essay_state_of(request, essay) -> str:
+    """Which of the essay header's follow controls this reader gets: their setting on the
+    whole essay ("", "follow" or "mute")."""
+    return states_on(request, request.user, essay).get("essay", "")

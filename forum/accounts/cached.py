@@ -1,0 +1,18 @@
+"""Where the signed-in account is kept in the cache (forum/accounts/backends.py)."""
+
+from django.core.cache import cache
+from django.db import transaction
+
+CACHED_SECONDS = 5 * 60
+
+
+def account_key(user_id) -> str:
+    return f"account:{user_id}"
+
+
+def forget_account(user_id) -> None:
+    """Now, and again when the transaction commits: a request that read the row before the
+    change must not keep its copy in the cache after it."""
+    key = account_key(user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
