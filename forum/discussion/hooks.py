@@ -6,8 +6,10 @@ app above it (the layer check in tests/test_layers.py holds templates to that to
 partial is included with the page's context (`essay`, `paragraph`, `comment`, `user`,
 `moderator`, `request`).
 
-The essay header of a page that signed-in readers share is rendered once for each variant
-the apps name (`register_variant`).
+The essay page that signed-in readers share (member_pages.py) is rendered for a generic
+member: the partials of its discussion regions must show nothing of the reader there (those
+of paragraphs' regions do, on pages made for each reader). Its essay header is rendered once
+for each variant the apps name (`register_variant`).
 
 The actions under comments are rendered once for a generic member (`GENERIC_MEMBER`: signed
 in, no one in particular) and shared by every signed-in reader (forum/discussion/pages.py).
