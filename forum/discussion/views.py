@@ -163,14 +163,14 @@ def _region_context(
     if generic:
         suspension, moderator, posting = None, False, "open" if essay.comments_open else "closed"
         form = CommentForm(field_id=f"{region_id}-body")
-        page, threads_html = _threads(
+        page, threads_html, authors = _threads(
             request, essay=essay, paragraph=paragraph, order=order, focus=None, generic=True
         )
     else:
         suspension = policy().posting_refusal(request.user)
         moderator = policy().is_moderator(request.user)
         posting = _posting_state(request, essay, suspension)
-        page, threads_html = _threads(
+        page, threads_html, authors = _threads(
             request, essay=essay, paragraph=paragraph, order=order, focus=focus
         )
     return {
@@ -192,6 +192,8 @@ def _region_context(
         "form": form or _comment_form(request, draft_key=draft_key, field_id=f"{region_id}-body"),
         "focus_comment_id": focus.pk if focus else None,
         "notice": notice,
+        # The author of each comment in a shared rendering of the threads.
+        "shared_authors": authors,
     }
 
 
@@ -219,10 +221,12 @@ def _may_mark_addressed(request, essay) -> bool:
     return True
 
 
-def _threads(request, *, essay, paragraph, order, focus, generic=False) -> tuple[ThreadPage, str]:
+def _threads(
+    request, *, essay, paragraph, order, focus, generic=False
+) -> tuple[ThreadPage, str, dict[int, int | None]]:
     """The page of threads the region shows, and, for most signed-in readers, its HTML made
-    from the rendering they share (forum/discussion/pages.py); with `generic`, that rendering
-    as shared, its actions marked."""
+    from the rendering they share (forum/discussion/pages.py) and the author of each comment
+    in it; with `generic`, that rendering as shared, its actions marked."""
     number = _page_number(request)
 
     def load(viewer):
@@ -240,7 +244,7 @@ def _threads(request, *, essay, paragraph, order, focus, generic=False) -> tuple
         and pages.is_plain_query(request, order=order, page=str(number))
     )
     if not shared:
-        return load(request.user), ""
+        return load(request.user), "", {}
     region = paragraph.key if paragraph is not None else ""
     page, html, rendering = pages.members_threads(
         request,
@@ -250,9 +254,7 @@ def _threads(request, *, essay, paragraph, order, focus, generic=False) -> tuple
         paragraph=paragraph,
         personalise=not generic,
     )
-    if generic:
-        request._shared_authors = {**getattr(request, "_shared_authors", {}), **rendering.authors}
-    return page, html
+    return page, html, rendering.authors
 
 
 def essay_detail(request, slug):
@@ -301,20 +303,20 @@ def _essay_body(essay) -> str:
 def _members_essay_page(request, essay) -> tuple[str, dict[int, int | None]]:
     """The essay page as every signed-in reader who may post shares it, its personal places
     marked (member_pages.py), and the author of each comment on it."""
-    request._shared_authors = {}
     earlier_html, earlier = pages.members_earlier_versions(
         request, essay=essay, load=lambda: orphaned_threads(essay=essay), personalise=False
     )
+    region = _region_context(request, essay=essay, generic=True)
     context = {
         "essay": essay,
         "essay_body": _essay_body(essay),
-        **_region_context(request, essay=essay, generic=True),
+        **region,
         "earlier_versions_html": earlier_html,
         # Nothing of the reader who happens to ask first: their places are marked.
         **pages.generic_member_context(),
     }
     html = render_to_string("discussion/essay_detail.html", context, request=request)
-    return html, {**request._shared_authors, **earlier.authors}
+    return html, {**region["shared_authors"], **earlier.authors}
 
 
 def _earlier_versions(request, essay) -> dict:
