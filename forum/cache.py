@@ -23,7 +23,7 @@ UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
 RETRY_INTERVAL = 1  # second
 # Say so in the log at most this often while Redis is away.
 WARNING_INTERVAL = 30  # seconds
-# What the site's code and its libraries (sessions stay in the database) ask of the cache.
+# What the site's code and its libraries (sessions: forum/sessions.py) ask of the cache.
 OPERATIONS = (
     "add",
     "get",

@@ -27,6 +27,7 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import get_template
 from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from essays.models import Essay
 from essays.states import essay_state, state_key
@@ -87,8 +88,9 @@ def may_serve(request) -> bool:
 def members_page(request, *, slug: str, variant: tuple[str, ...], render) -> HttpResponse | None:
     """The shared page made this reader's, or None when theirs must be made for them alone.
 
-    `render(essay)` renders the page for a generic member: (its HTML, comment id -> author
-    id for every comment on it)."""
+    `render(essay)` renders the page for a generic member: its HTML, comment id -> author
+    id for every comment on it, and whether to keep it (a page past the end of the
+    discussion is not kept: asking for ten thousand of them must not fill the cache)."""
     user = request.user
     key = page_key(slug, "members", *variant)
     found = cache.get_many([state_key(slug), key, reader_key(user.pk)])
@@ -104,7 +106,7 @@ def members_page(request, *, slug: str, variant: tuple[str, ...], render) -> Htt
         essay = Essay.objects.published().filter(slug=slug).first()
         if essay is None:
             return None
-        html, authors = render(essay)
+        html, authors, keep = render(essay)
         page = MembersPage(
             version=essay.discussion_version,
             essay_id=essay.pk,
@@ -112,7 +114,8 @@ def members_page(request, *, slug: str, variant: tuple[str, ...], render) -> Htt
             html=html,
             authors=authors,
         )
-        _store_page(key, page)
+        if keep:
+            _store_page(key, page)
     if page.essay_id in state.essays_awaiting_review:
         return None
     return HttpResponse(_personalised(request, state, page))
@@ -173,11 +176,12 @@ def _personalised(request, state: ReaderState, page: MembersPage) -> str:
 # The site's navigation for a signed-in reader shows their name (or their address, if they
 # gave no name) and their unread notifications. It is rendered once a process for each of
 # its variants (a name or none, notifications or none) with stand-ins for those values, and
-# each reader's values are put in their place, escaped as the template escapes them. Letters
-# and digits only: no escaping changes them.
-NAV_NAME = "NavNameStandInQx"
-NAV_EMAIL = "NavEmailStandInQx"
-NAV_COUNT = 97_531_864
+# each reader's values are put in their place, escaped as the template escapes them. The
+# stand-ins are tags the template leaves as they are (marked safe): no escaped value holds a
+# "<", so no reader's name can pass for one.
+NAV_NAME = mark_safe("<nav-name/>")
+NAV_EMAIL = mark_safe("<nav-email/>")
+NAV_COUNT = mark_safe("<nav-count/>")
 _nav_variants: dict[tuple[bool, bool], str] = {}
 
 
@@ -204,7 +208,7 @@ def _nav(user, unread: int) -> str:
     return (
         html.replace(NAV_NAME, escape(user.display_name))
         .replace(NAV_EMAIL, escape(user.email))
-        .replace(str(NAV_COUNT), str(unread))
+        .replace(NAV_COUNT, str(unread))
     )
 
 

@@ -300,9 +300,10 @@ def _essay_body(essay) -> str:
     )
 
 
-def _members_essay_page(request, essay) -> tuple[str, dict[int, int | None]]:
+def _members_essay_page(request, essay) -> tuple[str, dict[int, int | None], bool]:
     """The essay page as every signed-in reader who may post shares it, its personal places
-    marked (member_pages.py), and the author of each comment on it."""
+    marked (member_pages.py), the author of each comment on it, and whether it is worth
+    keeping (not a page past the end of the discussion)."""
     earlier_html, earlier = pages.members_earlier_versions(
         request, essay=essay, load=lambda: orphaned_threads(essay=essay), personalise=False
     )
@@ -316,7 +317,8 @@ def _members_essay_page(request, essay) -> tuple[str, dict[int, int | None]]:
         **pages.generic_member_context(),
     }
     html = render_to_string("discussion/essay_detail.html", context, request=request)
-    return html, {**region["shared_authors"], **earlier.authors}
+    past_the_end = region["page"].number > 1 and not region["threads_html"]
+    return html, {**region["shared_authors"], **earlier.authors}, not past_the_end
 
 
 def _earlier_versions(request, essay) -> dict:

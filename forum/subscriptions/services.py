@@ -146,10 +146,14 @@ def on_comment_published(sender, comment: Comment, **kwargs) -> None:
 
 
 def on_comment_removed(sender, comment: Comment, **kwargs) -> None:
-    """A comment left the page: so do the unread notifications about it."""
-    Notification.objects.filter(
+    """A comment left the page: so do the unread notifications about it (and from the
+    bells of their recipients)."""
+    unread = Notification.objects.filter(
         comment=comment, read_at__isnull=True, reason__in=Notification.ACTIVITY_REASONS
-    ).delete()
+    )
+    recipients = list(unread.values_list("recipient_id", flat=True).distinct())
+    unread.delete()
+    reader_state_forget(*recipients)
 
 
 MODERATION_REASONS = {
@@ -556,8 +560,10 @@ def unsubscribe(*, link: UnsubscribeLink, scope: str) -> str:
 
 
 def notifications_mark_read(*, user, notification: Notification | None = None) -> int:
-    reader_state_forget(user.pk)  # their bell's count
     notifications = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if notification is not None:
         notifications = notifications.filter(pk=notification.pk)
-    return notifications.update(read_at=timezone.now())
+    marked = notifications.update(read_at=timezone.now())
+    # Once marked: a page made meanwhile must not keep the old count.
+    reader_state_forget(user.pk)
+    return marked

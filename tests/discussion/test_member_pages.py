@@ -2,6 +2,7 @@
 made for each of them alone, whatever they follow, wrote or were told, and every change to
 what it shows of them (readers.py) shows at once."""
 
+import io
 import re
 
 import pytest
@@ -218,3 +219,41 @@ def test_the_cache_keeps_a_session_minutes_not_weeks(world):
     # Read back from the database when the cache has lost it.
     cache.clear()
     assert SessionStore(store.session_key)["anything"] == 1
+
+
+def test_pages_past_the_end_are_not_kept(world):
+    kept = len(member_pages._kept)
+    response = world["reader"].get(world["essay"].get_absolute_url() + "?page=7001")
+    assert response.status_code == 200
+    assert len(member_pages._kept) == kept
+    assert not [key for key in cache._cache if ":members:essay:" in key]
+
+
+def test_a_notification_about_a_comment_taken_away_leaves_the_bell_at_once(
+    world, django_capture_on_commit_callbacks
+):
+    from forum.discussion import services as discussion
+
+    mine = post(world["member"], world["essay"], body="Mine.")
+    reply = post(world["author"], world["essay"], body="Yours?", parent=mine)
+    subscriptions.fan_out(reply.pk)
+    assert '<span class="badge">1</span>' in read(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        discussion.comment_delete(comment=reply, actor=world["author"])
+    assert 'class="badge"' not in read(world)
+
+
+def test_a_new_moderator_gets_their_controls_at_once(world):
+    from django.core.management import call_command
+
+    assert "/moderation/" not in read(world)
+    call_command("moderator", "add", "member@example.org", stdout=io.StringIO())
+    assert "/moderation/" in read(world)
+    call_command("moderator", "remove", "member@example.org", stdout=io.StringIO())
+    assert "/moderation/" not in read(world)
+
+
+def test_a_name_like_the_navigations_stand_ins_is_shown_as_written(world):
+    accounts.user_set_display_name(user=world["member"], display_name="Eve <nav-count/> & co")
+    page = read(world)
+    assert "Eve &lt;nav-count/&gt; &amp; co" in page

@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from forum.discussion.readers import reader_state_forget
 from forum.moderation.policy import moderators
 from forum.moderation.services import moderators_group
 
@@ -36,6 +37,8 @@ class Command(BaseCommand):
         else:
             user.groups.remove(group)
             self.stdout.write(f"{user.email} is no longer a moderator.")
+        # Their pages carry a moderator's controls, or no longer do (readers.py).
+        reader_state_forget(user.pk)
 
     def list(self):
         emails = list(moderators().order_by("email").values_list("email", flat=True))
