@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from essays.states import essay_state, essay_state_remember, state_key
+from forum.csrf import csrf_token
 
 from .hooks import GENERIC_MEMBER, partials, personal_comment_ids
 from .models import Comment
@@ -97,7 +98,7 @@ CSRF_FIELD_BYTES = CSRF_FIELD.encode()
 
 def _answer(request, page: list[bytes], etag: str | None) -> HttpResponse:
     """The kept page (see _keep) joined by this visitor's token field."""
-    token_field = CSRF_FIELD_BYTES.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+    token_field = CSRF_FIELD_BYTES.replace(CSRF_PLACEHOLDER.encode(), csrf_token(request).encode())
     response = HttpResponse(token_field.join(page))
     if etag:
         response["ETag"] = etag
