@@ -114,14 +114,16 @@ def _not_modified(etag: str) -> HttpResponse:
     return response
 
 
-def everyones_page_cached(request, *, slug: str, variant: tuple[str, ...]):
+def everyones_page_cached(
+    request, *, slug: str, variant: tuple[str, ...], cache_only: bool = False
+):
     """The page, if it was made at the essay's current version; 304 if the browser has it;
     else None. One round trip to the cache, none to the database (but once a minute, when
-    the essay's state is looked up again)."""
+    the essay's state is looked up again; never with `cache_only`: None then)."""
     key = page_key(slug, *variant)
     found = cache.get_many([state_key(slug), key])
     known, (made_at, name) = found.get(state_key(slug)), found.get(key, (None, None))
-    if known is None and made_at is None:
+    if known is None and (made_at is None or cache_only):
         return None  # rendered now, and the state remembered then
     version = essay_state(slug, known=known)
     if version is None:
