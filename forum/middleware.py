@@ -2,10 +2,15 @@ import logging
 import sys
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.common import CommonMiddleware
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.template.loader import get_template
+from django.urls import Resolver404, URLResolver
+from django.urls.resolvers import RegexPattern
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -56,6 +61,93 @@ class ContentSecurityPolicyMiddleware:
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+# The middleware after EveryonesPageMiddleware in MIDDLEWARE, which an early answer passes
+# over. Those that change such an answer, it runs itself, in their order; the others change
+# nothing in it (tests/test_early_answer.py compares the two ways). A middleware added
+# there must be judged, and named here, before the early answer is served again.
+PASSED_OVER = (
+    "django.contrib.sessions.middleware.SessionMiddleware",  # no session: nothing to save
+    "django.middleware.common.CommonMiddleware",  # run: Host check, Content-Length
+    "django.middleware.csrf.CsrfViewMiddleware",  # run: the visitor's CSRF cookie
+    "django.contrib.auth.middleware.AuthenticationMiddleware",  # nobody signed in
+    "django.contrib.messages.middleware.MessageMiddleware",  # no message waiting
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",  # run: X-Frame-Options
+    "allauth.account.middleware.AccountMiddleware",  # changes only a 404
+    "django_htmx.middleware.HtmxMiddleware",  # not an htmx request
+    "forum.middleware.RefusalMiddleware",  # exceptions of views only
+    "forum.middleware.DatabaseUnavailableMiddleware",  # ditto; the answer asks no database
+)
+
+
+class EveryonesPageMiddleware:
+    """Answers the reading pages every anonymous visitor gets, when the cache holds them
+    current, before the middleware that has nothing to do for them: a reading page served
+    from the cache spent most of its time there (sessions, messages, allauth's and htmx's
+    request state, and resolving the address among all the site's).
+
+    The answer is the view's own (forum/discussion/pages.py); what the middleware passed over
+    would have changed in it is changed here by the same middleware's methods (PASSED_OVER).
+    Anything else (another address, a signed-in reader, a page not cached, a state to look
+    up in the database) goes the whole way, as if this middleware were not there."""
+
+    def __init__(self, get_response):
+        if settings.CSRF_USE_SESSIONS:
+            raise MiddlewareNotUsed("the CSRF secret lives in a session: no early answer")
+        following = settings.MIDDLEWARE[settings.MIDDLEWARE.index(_dotted(type(self))) + 1 :]
+        if tuple(following) != PASSED_OVER:
+            raise MiddlewareNotUsed("MIDDLEWARE changed: judge the newcomers (PASSED_OVER)")
+        self.get_response = get_response
+        self.common = CommonMiddleware(get_response)
+        self.csrf = CsrfViewMiddleware(get_response)
+        self.x_frame_options = XFrameOptionsMiddleware(get_response)
+        self.reading_pages = _reading_pages_resolver()
+        # Here, not at the top: models cannot be imported before the apps are ready.
+        from .discussion import pages, views
+
+        self.pages, self.views = pages, views
+
+    def __call__(self, request):
+        response = self._early_answer(request)
+        return response if response is not None else self.get_response(request)
+
+    def _early_answer(self, request):
+        try:
+            match = self.reading_pages.resolve(request.path_info)
+        except Resolver404:
+            return None
+        variant = self.views.everyones_variant(request, match.kwargs.get("key"))
+        if variant is None or self.common.process_request(request) is not None:
+            return None  # a redirect to www. is CommonMiddleware's answer, in its place
+        self.csrf.process_request(request)
+        response = self.pages.everyones_page_cached(
+            request, slug=match.kwargs["slug"], variant=variant, cache_only=True
+        )
+        if response is None:
+            return None
+        # In the order the passed-over middleware would have, innermost first.
+        response = self.x_frame_options.process_response(request, response)
+        response = self.csrf.process_response(request, response)
+        return self.common.process_response(request, response)
+
+
+def _dotted(cls) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _reading_pages_resolver() -> URLResolver:
+    """The site's reading pages' own URL patterns, alone: resolving among them is a fraction
+    of resolving among all the site's, and they take the same addresses to the same views
+    (tests/test_early_answer.py)."""
+    from .discussion import urls, views
+
+    reading = [
+        pattern
+        for pattern in urls.urlpatterns
+        if getattr(pattern, "callback", None) in (views.essay_detail, views.paragraph_detail)
+    ]
+    return URLResolver(RegexPattern(r"^/"), reading)
 
 
 class RefusalMiddleware:

@@ -118,6 +118,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "forum.middleware.ContentSecurityPolicyMiddleware",
+    # A reading page every visitor gets, from the cache, answered before the middleware that
+    # has nothing to do for it (see forum/middleware.py's PASSED_OVER).
+    "forum.middleware.EveryonesPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -24,13 +24,13 @@ from django.conf import settings
 from django.contrib.messages.storage.session import SessionStorage
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.template.loader import get_template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from essays.models import Essay
 from essays.states import essay_state, state_key
+from forum.csrf import csrf_token
 
 from .forms import DRAFTS_SESSION_KEY
 from .hooks import partials, personal_comment_ids, variant_of
@@ -170,7 +170,7 @@ def _personalised(request, state: ReaderState, page: MembersPage) -> str:
         [pieces[0]]
         + [places.get(pieces[i], pieces[i + 1]) + pieces[i + 2] for i in range(1, len(pieces), 3)]
     )
-    return html.replace(CSRF_FIELD, CSRF_FIELD.replace(CSRF_PLACEHOLDER, get_token(request)))
+    return html.replace(CSRF_FIELD, CSRF_FIELD.replace(CSRF_PLACEHOLDER, csrf_token(request)))
 
 
 # The site's navigation for a signed-in reader shows their name (or their address, if they

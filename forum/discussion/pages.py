@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from essays.states import essay_state, essay_state_remember, state_key
+from forum.csrf import csrf_token
 
 from .hooks import GENERIC_MEMBER, partials, personal_comment_ids
 from .models import Comment
@@ -98,7 +99,7 @@ CSRF_FIELD_BYTES = CSRF_FIELD.encode()
 
 def _answer(request, page: list[bytes], etag: str | None) -> HttpResponse:
     """The kept page (see _keep) joined by this visitor's token field."""
-    token_field = CSRF_FIELD_BYTES.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+    token_field = CSRF_FIELD_BYTES.replace(CSRF_PLACEHOLDER.encode(), csrf_token(request).encode())
     response = HttpResponse(token_field.join(page))
     if etag:
         response["ETag"] = etag
@@ -114,14 +115,16 @@ def _not_modified(etag: str) -> HttpResponse:
     return response
 
 
-def everyones_page_cached(request, *, slug: str, variant: tuple[str, ...]):
+def everyones_page_cached(
+    request, *, slug: str, variant: tuple[str, ...], cache_only: bool = False
+):
     """The page, if it was made at the essay's current version; 304 if the browser has it;
     else None. One round trip to the cache, none to the database (but once a minute, when
-    the essay's state is looked up again)."""
+    the essay's state is looked up again; never with `cache_only`: None then)."""
     key = page_key(slug, *variant)
     found = cache.get_many([state_key(slug), key])
     known, (made_at, name) = found.get(state_key(slug)), found.get(key, (None, None))
-    if known is None and made_at is None:
+    if known is None and (made_at is None or cache_only):
         return None  # rendered now, and the state remembered then
     version = essay_state(slug, known=known)
     if version is None:

@@ -257,19 +257,29 @@ def _threads(
     return page, html, rendering.authors
 
 
-def essay_detail(request, slug):
+def everyones_variant(request, key: str | None = None) -> tuple[str, ...] | None:
+    """Which of the pages every anonymous visitor gets this request asks for: the essay's
+    (`key` None) or a paragraph's, in the order and at the page of threads asked for. None when
+    the request gets a page of its own (pages.is_everyones_page)."""
     order, number = _thread_order(request), str(_page_number(request))
-    if member_pages.may_serve(request) and pages.is_plain_query(request, order=order, page=number):
-        served = member_pages.members_page(
-            request,
-            slug=slug,
-            variant=("essay", order, number, request.get_full_path()),
-            render=lambda essay: _members_essay_page(request, essay),
-        )
-        if served is not None:
-            return served
-    if pages.is_everyones_page(request, order=order, page=number):
-        variant = ("essay", order, number)
+    if not pages.is_everyones_page(request, order=order, page=number):
+        return None
+    return ("essay", order, number) if key is None else ("p", key, order, number)
+
+
+def essay_detail(request, slug):
+    if member_pages.may_serve(request):
+        order, number = _thread_order(request), str(_page_number(request))
+        if pages.is_plain_query(request, order=order, page=number):
+            served = member_pages.members_page(
+                request,
+                slug=slug,
+                variant=("essay", order, number, request.get_full_path()),
+                render=lambda essay: _members_essay_page(request, essay),
+            )
+            if served is not None:
+                return served
+    if (variant := everyones_variant(request)) is not None:
         cached = pages.everyones_page_cached(request, slug=slug, variant=variant)
         if cached is not None:
             return cached
@@ -355,9 +365,8 @@ def _essay_body_context(essay) -> dict:
 
 
 def paragraph_detail(request, slug, key):
-    order, number = _thread_order(request), str(_page_number(request))
-    variant = ("p", key, order, number)
-    everyones = pages.is_everyones_page(request, order=order, page=number)
+    variant = everyones_variant(request, key)
+    everyones = variant is not None
     if everyones:
         cached = pages.everyones_page_cached(request, slug=slug, variant=variant)
         if cached is not None:
