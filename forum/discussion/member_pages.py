@@ -35,9 +35,12 @@ from forum.csrf import csrf_token
 from .forms import DRAFTS_SESSION_KEY
 from .hooks import partials, personal_comment_ids, variant_of
 from .models import Comment
-from .pages import CSRF_FIELD, CSRF_PLACEHOLDER, PAGE_SECONDS, page_key
+from .pages import CSRF_FIELD_BYTES, CSRF_PLACEHOLDER, PAGE_SECONDS, page_key
 from .readers import UNREAD_NOTIFICATIONS, ReaderState, reader_key, reader_state
 
+# Where each reader's CSRF token field goes, in a kept page's pieces (None: it must be the
+# same after the page has been through the cache's pickling).
+CSRF_TOKEN = None
 # A place of the page made for each reader: <!--personal:NAME-->generic<!--/personal-->,
 # NAME a comment's id (its actions) or a place's name.
 PERSONAL_PLACE = re.compile(r"<!--personal:([\w-]+)-->(.*?)<!--/personal-->", re.S)
@@ -56,13 +59,30 @@ class MembersPage:
     essay_slug: str
     html: InitVar[str]
     authors: dict[int, int | None]  # comment id -> author id, for every comment on it
-    # [text, place, generic content, text, place, generic content, text, ...]
-    pieces: list[str] = field(init=False)
+    # The page in the order it is sent: bytes as they are sent (encoding some hundred
+    # kilobytes for each reader, or searching them for the token's place, would cost more
+    # than making the page theirs), CSRF_TOKEN where each reader's token field goes, and
+    # (place, generic content in the same form) where a place may be made theirs.
+    pieces: list[bytes | None | tuple[str, list]] = field(init=False)
     # The essay header as each variant of it was rendered (_essay_header).
     essay_headers: dict[tuple, str] = field(init=False, default_factory=dict)
 
     def __post_init__(self, html: str):
-        self.pieces = PERSONAL_PLACE.split(html)
+        parts = PERSONAL_PLACE.split(html)
+        self.pieces = []
+        for index in range(0, len(parts), 3):
+            self.pieces += _sendable(parts[index])
+            if index + 1 < len(parts):
+                self.pieces.append((parts[index + 1], _sendable(parts[index + 2])))
+
+
+def _sendable(html: str) -> list[bytes | None]:
+    """`html` encoded, cut where a CSRF token field goes (CSRF_TOKEN there)."""
+    text = html.encode().split(CSRF_FIELD_BYTES)
+    pieces = [text[0]]
+    for after_token in text[1:]:
+        pieces += [CSRF_TOKEN, after_token]
+    return pieces
 
 
 @dataclass(frozen=True)
@@ -157,7 +177,7 @@ def _store_page(key: str, page: MembersPage) -> None:
     _keep(name, page)
 
 
-def _personalised(request, state: ReaderState, page: MembersPage) -> str:
+def _personalised(request, state: ReaderState, page: MembersPage) -> bytes:
     state.prime(request)
     essay = EssayRef(pk=page.essay_id, slug=page.essay_slug)
     places = {
@@ -165,12 +185,17 @@ def _personalised(request, state: ReaderState, page: MembersPage) -> str:
         "essay_header": _essay_header(request, page, essay),
         **_comment_actions(request, page, essay),
     }
-    pieces = page.pieces
-    html = "".join(
-        [pieces[0]]
-        + [places.get(pieces[i], pieces[i + 1]) + pieces[i + 2] for i in range(1, len(pieces), 3)]
-    )
-    return html.replace(CSRF_FIELD, CSRF_FIELD.replace(CSRF_PLACEHOLDER, csrf_token(request)))
+    token_field = CSRF_FIELD_BYTES.replace(CSRF_PLACEHOLDER.encode(), csrf_token(request).encode())
+    sent = []
+    for piece in page.pieces:
+        if type(piece) is tuple:
+            name, generic = piece
+            mine = places.get(name)
+            for part in generic if mine is None else _sendable(mine):
+                sent.append(token_field if part is CSRF_TOKEN else part)
+        else:
+            sent.append(token_field if piece is CSRF_TOKEN else piece)
+    return b"".join(sent)
 
 
 # The site's navigation for a signed-in reader shows their name (or their address, if they
@@ -235,7 +260,8 @@ def _comment_actions(request, page: MembersPage, essay: EssayRef) -> dict[str, s
     """The actions under the comments that differ for this reader: their own, and those in
     threads they follow or mute."""
     viewer = request.user
-    differing = {pk for pk, author_id in page.authors.items() if author_id == viewer.pk}
+    viewer_id = viewer.pk  # once: request.user is a lazy object, costly to ask each time
+    differing = {pk for pk, author_id in page.authors.items() if author_id == viewer_id}
     differing |= personal_comment_ids(request, essay) & page.authors.keys()
     if not differing:
         return {}

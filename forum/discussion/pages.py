@@ -343,7 +343,8 @@ def _render_shared(request, essay, template, **context) -> str:
 
 def _personalised(request, essay, shared: SharedThreads) -> str:
     viewer = request.user
-    differing = {pk for pk, author_id in shared.authors.items() if author_id == viewer.pk}
+    viewer_id = viewer.pk  # once: request.user is a lazy object, costly to ask each time
+    differing = {pk for pk, author_id in shared.authors.items() if author_id == viewer_id}
     differing |= personal_comment_ids(request, essay) & shared.authors.keys()
     own_actions = {}
     if differing:
