@@ -108,19 +108,22 @@ def _same_post_just_made(*, author, essay, paragraph, parent, body, quote) -> Co
     """The comment this author has just posted with the very same text in the same place,
     if any: a double click or a retry after a network error is answered with it."""
     since = timezone.now() - timedelta(seconds=settings.DUPLICATE_POST_WINDOW)
-    return (
-        Comment.objects.filter(
-            author=author,
-            essay=essay,
-            paragraph=paragraph,
-            parent=parent,
-            body=body,
-            quote=quote,
-            created__gte=since,
-        )
+    # Only the author's recent comments are asked for, through their (author, created)
+    # index, and the place is compared here: with the place in the query, PostgreSQL may
+    # walk every comment of the essay's region instead (thousands, on a busy essay).
+    recent = (
+        Comment.objects.filter(author=author, created__gte=since, body=body, quote=quote)
         .exclude(status=Comment.Status.DELETED)
         .order_by("-id")
-        .first()
+    )
+    place = (essay.pk, getattr(paragraph, "pk", None), getattr(parent, "pk", None))
+    return next(
+        (
+            comment
+            for comment in recent
+            if (comment.essay_id, comment.paragraph_id, comment.parent_id) == place
+        ),
+        None,
     )
 
 
@@ -195,6 +198,8 @@ def comment_post(
         if paragraph is not None:
             if paragraph.essay_id != essay.pk:
                 raise Refused(_("That paragraph belongs to another essay."), status=400)
+            # The comment's address names the essay through its paragraph: no query for it.
+            paragraph.essay = essay
             if parent is None and (not paragraph.is_live or not paragraph.is_commentable):
                 raise Refused(_("That part of the essay cannot be discussed."), status=400)
         quote, quote_prefix, quote_suffix, quote_start = _check_quote(
@@ -234,7 +239,7 @@ def comment_post(
         if reasons:
             comment_held.send(sender=Comment, comment=comment, reasons=reasons)
         else:
-            _announce(comment_published, comment)
+            comment_published.send(sender=Comment, comment=comment)
         return comment
 
 

@@ -192,8 +192,9 @@ def test_reading_page_runs_the_same_small_number_of_queries_whatever_the_comment
     client.get(url)
     assert count_queries(client, url, cold=False) == 0
     # A signed-in reader's page renders only what is theirs: not the essay's body, nor the
-    # threads (the moderators' ids, the comments), nor those on earlier versions, again.
-    assert count_queries(reader_client, url, cold=False) == signed_in[2] - 5
+    # threads (the moderators' ids, the comments), nor those on earlier versions, again, nor
+    # who moderates (forum/moderation/policy.py remembers it).
+    assert count_queries(reader_client, url, cold=False) == signed_in[2] - 6
 
 
 def test_paragraph_page_shows_neighbours_the_way_back_and_its_thread(client, make_essay):
