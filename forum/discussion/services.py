@@ -11,6 +11,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Exists
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -174,10 +175,20 @@ def comment_post(
     body, body_html = render_body(body)
     with transaction.atomic():
         # One author's posts are made one at a time (the author's row is the lock), so that two
-        # identical requests arriving together cannot both find no earlier copy.
-        get_user_model().objects.select_for_update().filter(pk=author.pk).first()
-        # Ask the database, not the object the caller holds: a moderator may just have closed it.
-        if not Essay.objects.filter(pk=essay.pk, comments_open=True).exists():
+        # identical requests arriving together cannot both find no earlier copy. The same
+        # query asks the database, not the object the caller holds, whether the essay is
+        # open: a moderator may just have closed it.
+        essay_open = (
+            get_user_model()
+            .objects.select_for_update()
+            .filter(pk=author.pk)
+            .annotate(essay_open=Exists(Essay.objects.filter(pk=essay.pk, comments_open=True)))
+            .values_list("essay_open", flat=True)
+            .first()
+        )
+        if essay_open is None:
+            raise Refused(_("This account cannot post."), status=403)
+        if not essay_open:
             raise Refused(_("Comments are closed on this essay."), status=403)
         if parent is not None:
             # Read the parent afresh, locked: it may have been deleted since the form was shown.
