@@ -210,6 +210,7 @@ class Standing:
     published_count: int  # counted only as far as the ladder looks
     last_removal: datetime | None
     answered: bool | None = None  # see author_standing's `answered_by`
+    premoderated: bool | None = None  # under a pre-moderation restriction (author_standing)
 
     @property
     def label(self) -> str:
@@ -277,7 +278,8 @@ def author_standing(author, *, answered_by: int | None = None) -> Standing:
     """Where `author` stands now, in one query however long their history: their published
     comments counted only as far as the highest rung asks, their latest standing removal and
     a level set by hand. With `answered_by` (a member's id), the same query says whether
-    that member ever replied to the author (`Standing.answered`)."""
+    that member ever replied to the author (`Standing.answered`). It also says whether a
+    pre-moderation restriction holds the author's comments (`Standing.premoderated`)."""
     enough = max(rung.after_comments for rung in ladder())
     facts = {
         "published_count": _counted(
@@ -297,6 +299,11 @@ def author_standing(author, *, answered_by: int | None = None) -> Standing:
         "level_set_by_hand": Subquery(
             ManualLevel.objects.filter(user=OuterRef("pk")).values("level")
         ),
+        "premoderated": Exists(
+            Restriction.objects.active().filter(
+                user=OuterRef("pk"), kind=Restriction.Kind.PREMODERATION
+            )
+        ),
     }
     if answered_by is not None:
         facts["answered"] = Exists(
@@ -309,7 +316,7 @@ def author_standing(author, *, answered_by: int | None = None) -> Standing:
         last_removal=row["latest_removal"],
         manual_level=row["level_set_by_hand"],
     )
-    return replace(standing, answered=row.get("answered"))
+    return replace(standing, answered=row.get("answered"), premoderated=row["premoderated"])
 
 
 # A post asks posting_limits, then hold_reasons: the first leaves the standing it read on
@@ -396,7 +403,7 @@ def hold_reasons(*, author, essay, body: str, editing: Comment | None = None) ->
     else:
         delattr(author, STANDING_FOR_THIS_POST)
     text, links = _seen(render_comment(body))
-    premoderated = active_restriction(author, Restriction.Kind.PREMODERATION) is not None
+    premoderated = standing.premoderated
     if editing is not None and editing.status == Comment.Status.PUBLISHED:
         text_before, links_before = _seen(editing.body_html)
         return rules.edit_hold_reasons(

@@ -15,7 +15,7 @@ from tests.conftest import add_comment, make_user
 # parent); the checks, the locks and the insert; the follow and the queued fan-out, in the
 # comment's own transaction; the page of threads to land on. With a moderator on the site,
 # the author's standing too. Raise it only with a reason.
-MOST_QUERIES_PER_POST = 19
+MOST_QUERIES_PER_POST = 18
 
 
 @pytest.fixture(autouse=True)
