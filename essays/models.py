@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +17,10 @@ class EssayQuerySet(models.QuerySet):
         no longer the pages (see Essay.discussion_version and states.py)."""
         # One statement, which also names the essays whose state to forget (every post
         # comes through here: the ORM's update returns no rows, and would cost a read too).
-        essays, params = self.order_by().values("pk").query.sql_with_params()
+        try:
+            essays, params = self.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # filtered on nothing (pk__in=[]): no essay changed
+            return 0
         connection = connections[self.db]
         table = connection.ops.quote_name(Essay._meta.db_table)
         version = connection.ops.quote_name("discussion_version")
