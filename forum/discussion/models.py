@@ -158,6 +158,8 @@ class Comment(models.Model):
         indexes = [
             models.Index(fields=["essay", "paragraph", "status"]),
             models.Index(fields=["root"]),
+            # A post looks for the same post just made by its author (a double click).
+            models.Index(fields=["author", "created"]),
             models.Index(
                 fields=["imported_email"],
                 condition=~models.Q(imported_email=""),

@@ -11,6 +11,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Exists
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -109,19 +110,22 @@ def _same_post_just_made(*, author, essay, paragraph, parent, body, quote) -> Co
     """The comment this author has just posted with the very same text in the same place,
     if any: a double click or a retry after a network error is answered with it."""
     since = timezone.now() - timedelta(seconds=settings.DUPLICATE_POST_WINDOW)
-    return (
-        Comment.objects.filter(
-            author=author,
-            essay=essay,
-            paragraph=paragraph,
-            parent=parent,
-            body=body,
-            quote=quote,
-            created__gte=since,
-        )
+    # Only the author's recent comments are asked for, through their (author, created)
+    # index, and the place is compared here: with the place in the query, PostgreSQL may
+    # walk every comment of the essay's region instead (thousands, on a busy essay).
+    recent = (
+        Comment.objects.filter(author=author, created__gte=since, body=body, quote=quote)
         .exclude(status=Comment.Status.DELETED)
         .order_by("-id")
-        .first()
+    )
+    place = (essay.pk, getattr(paragraph, "pk", None), getattr(parent, "pk", None))
+    return next(
+        (
+            comment
+            for comment in recent
+            if (comment.essay_id, comment.paragraph_id, comment.parent_id) == place
+        ),
+        None,
     )
 
 
@@ -172,10 +176,20 @@ def comment_post(
     body, body_html = render_body(body)
     with transaction.atomic():
         # One author's posts are made one at a time (the author's row is the lock), so that two
-        # identical requests arriving together cannot both find no earlier copy.
-        get_user_model().objects.select_for_update().filter(pk=author.pk).first()
-        # Ask the database, not the object the caller holds: a moderator may just have closed it.
-        if not Essay.objects.filter(pk=essay.pk, comments_open=True).exists():
+        # identical requests arriving together cannot both find no earlier copy. The same
+        # query asks the database, not the object the caller holds, whether the essay is
+        # open: a moderator may just have closed it.
+        essay_open = (
+            get_user_model()
+            .objects.select_for_update()
+            .filter(pk=author.pk)
+            .annotate(essay_open=Exists(Essay.objects.filter(pk=essay.pk, comments_open=True)))
+            .values_list("essay_open", flat=True)
+            .first()
+        )
+        if essay_open is None:
+            raise Refused(_("This account cannot post."), status=403)
+        if not essay_open:
             raise Refused(_("Comments are closed on this essay."), status=403)
         if parent is not None:
             # Read the parent afresh, locked: it may have been deleted since the form was shown.
@@ -196,6 +210,8 @@ def comment_post(
         if paragraph is not None:
             if paragraph.essay_id != essay.pk:
                 raise Refused(_("That paragraph belongs to another essay."), status=400)
+            # The comment's address names the essay through its paragraph: no query for it.
+            paragraph.essay = essay
             if parent is None and (not paragraph.is_live or not paragraph.is_commentable):
                 raise Refused(_("That part of the essay cannot be discussed."), status=400)
         quote, quote_prefix, quote_suffix, quote_start = _check_quote(
@@ -237,7 +253,7 @@ def comment_post(
             reader_state_forget(author.pk)
             comment_held.send(sender=Comment, comment=comment, reasons=reasons)
         else:
-            _announce(comment_published, comment)
+            comment_published.send(sender=Comment, comment=comment)
         return comment
 
 

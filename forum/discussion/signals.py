@@ -1,15 +1,18 @@
 """Events other apps may follow without this app knowing them (subscriptions, moderation).
 
-`comment_published`, `comment_removed`, `comment_moderated`, `reports_answered` and
-`account_moderated` are sent after the
-transaction that caused them has committed. `comment_held` is sent inside it, on purpose:
-moderation records the hold in its log in the same transaction, so a comment is never
-held without the decision that says why.
+`comment_removed`, `comment_moderated`, `reports_answered` and `account_moderated` are sent
+after the transaction that caused them has committed. `comment_held` and `comment_published`
+are sent inside it, on purpose, and their receivers only write to the database, in that
+transaction: moderation records a hold in its log, so a comment is never held without the
+decision that says why; subscriptions makes the author follow the thread and queues the
+fan-out to followers, so a published comment never misses its notifications, and a post
+costs the database one commit, not two.
 """
 
 from django.dispatch import Signal
 
-# Sent with comment=<Comment> when a comment becomes visible to readers.
+# Sent with comment=<Comment> when a comment becomes visible to readers, in the transaction
+# that makes it so (see above).
 comment_published = Signal()
 # Sent with comment=<Comment> when a comment stops being visible (deleted or removed).
 comment_removed = Signal()

@@ -649,8 +649,17 @@ def essay_comment(request, slug):
 
 
 def paragraph_comment(request, slug, key):
-    essay = _published_essay(slug)
-    return _compose(request, essay=essay, paragraph=_discussable_paragraph(essay, key))
+    # The paragraph and its essay in one query (what _published_essay and
+    # _discussable_paragraph ask in two): every new comment on a paragraph comes here.
+    paragraph = get_object_or_404(
+        Paragraph.objects.live()
+        .commentable()
+        .filter(essay__in=Essay.objects.published())
+        .select_related("essay"),
+        essay__slug=slug,
+        key=key,
+    )
+    return _compose(request, essay=paragraph.essay, paragraph=paragraph)
 
 
 def comment_reply(request, pk):

@@ -42,10 +42,15 @@ class ModerationConfig(AppConfig):
             Group.permissions.through,
         ):
             m2m_changed.connect(
-                policy.forget_moderators_exist, sender=through, dispatch_uid=f"moderators-{through}"
+                policy.forget_moderators, sender=through, dispatch_uid=f"moderators-{through}"
             )
         post_save.connect(policy.on_account_saved, sender=User, dispatch_uid="moderators-account")
         for model in (User, Group):
             post_delete.connect(
-                policy.forget_moderators_exist, sender=model, dispatch_uid=f"moderators-{model}"
+                policy.forget_moderators, sender=model, dispatch_uid=f"moderators-{model}"
             )
+        # The word lists (kept in the cache too).
+        from .models import WordRule
+
+        post_save.connect(policy.forget_word_lists, sender=WordRule, dispatch_uid="word-lists")
+        post_delete.connect(policy.forget_word_lists, sender=WordRule, dispatch_uid="word-lists")

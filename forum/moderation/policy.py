@@ -23,24 +23,30 @@ from forum.discussion.policy import PostingLimit
 from . import rules
 from .models import Decision, ManualLevel, Restriction, TrustLevel, WordRule
 
-# Whether anyone can moderate, kept in the cache so that a post asks no question of it: the
-# receivers below forget it when a group, a permission or an account changes. Another process
-# with its own cache (local memory, in development) sees such a change within this many seconds.
-MODERATORS_EXIST_KEY = "moderation:moderators-exist"
-MODERATORS_EXIST_SECONDS = 60
+# Who can moderate (the ids of `moderators()`), kept in the cache so that a post or a page asks
+# no question of it: the receivers below forget it when a group, a permission or an account
+# changes. Another process with its own cache (local memory, in development) sees such a change
+# within this many seconds. Services that act ask the database (`is_moderator(fresh=True)`).
+MODERATOR_IDS_KEY = "moderation:moderator-ids"
+MODERATOR_IDS_SECONDS = 60
 
 
 def is_moderator(user, *, fresh: bool = False) -> bool:
     """Whether `user` may moderate now: the permission, and no active restriction (a
     restricted moderator cannot moderate, not even to lift their own suspension).
 
-    The answer is kept on the user object for the rest of a request's reads; services
-    that act ask `fresh`."""
+    Who holds the permission comes from the cache (MODERATOR_IDS_KEY), and the answer is
+    kept on the user object for the rest of a request's reads; services that act ask
+    `fresh`, of the database."""
     if not (user and user.is_authenticated and user.is_active):
         return False
     cached = None if fresh else getattr(user, "_is_moderator", None)
     if cached is None:
-        cached = user.has_perm("moderation.moderate") and not user.restrictions.active().exists()
+        if fresh:
+            holds_office = moderators().filter(pk=user.pk).exists()
+        else:
+            holds_office = user.pk in moderating_ids()
+        cached = holds_office and not user.restrictions.active().exists()
         user._is_moderator = cached
     return cached
 
@@ -66,22 +72,27 @@ def moderator_ids() -> set[int]:
     return set(moderators().values_list("pk", flat=True))
 
 
+def moderating_ids() -> frozenset[int]:
+    """The ids of `moderators()`, from the cache (see MODERATOR_IDS_KEY)."""
+    ids = cache.get(MODERATOR_IDS_KEY)
+    if ids is None:
+        ids = sorted(moderators().values_list("pk", flat=True))
+        cache.set(MODERATOR_IDS_KEY, ids, MODERATOR_IDS_SECONDS)
+    return frozenset(ids)
+
+
 def moderators_exist() -> bool:
-    """Whether anyone could review a held comment (from the cache; see MODERATORS_EXIST_KEY).
+    """Whether anyone could review a held comment (from the cache; see MODERATOR_IDS_KEY).
 
     A restriction does not count: a suspended moderator is one again when it ends."""
-    exist = cache.get(MODERATORS_EXIST_KEY)
-    if exist is None:
-        exist = moderators().exists()
-        cache.set(MODERATORS_EXIST_KEY, exist, MODERATORS_EXIST_SECONDS)
-    return exist
+    return bool(moderating_ids())
 
 
-def forget_moderators_exist(**kwargs) -> None:
-    """Now, and again once the change is committed: a post between the two would otherwise
-    remember the answer from before it."""
-    cache.delete(MODERATORS_EXIST_KEY)
-    transaction.on_commit(lambda: cache.delete(MODERATORS_EXIST_KEY))
+def forget_moderators(**kwargs) -> None:
+    """Forget who moderates: now, and again once the change is committed (a post between
+    the two would otherwise remember the answer from before it)."""
+    cache.delete(MODERATOR_IDS_KEY)
+    transaction.on_commit(lambda: cache.delete(MODERATOR_IDS_KEY))
 
 
 def on_account_saved(sender, instance, created, update_fields=None, **kwargs) -> None:
@@ -92,7 +103,7 @@ def on_account_saved(sender, instance, created, update_fields=None, **kwargs) ->
         return
     if update_fields is not None and not {"is_active", "is_superuser"} & set(update_fields):
         return
-    forget_moderators_exist()
+    forget_moderators()
 
 
 def active_restriction(user, kind) -> Restriction | None:
@@ -116,12 +127,38 @@ def posting_refusal(user) -> str | None:
     return f"{when}{reason}"
 
 
+# The blocked and the watched words, kept in the cache so that a post asks no question of
+# them: the receivers below forget them when a rule is saved or deleted. Another process
+# with its own cache (local memory, in development) sees a change within this many seconds.
+WORD_LISTS_KEY = "moderation:word-lists"
+WORD_LISTS_SECONDS = 60
+
+
+def word_list(kind: str) -> list[str]:
+    """The words and phrases of one list (a WordRule.Kind), as moderators wrote them, in
+    alphabetical order."""
+    lists = cache.get(WORD_LISTS_KEY)
+    if lists is None:
+        lists = {kind: [] for kind in WordRule.Kind.values}
+        for word, rule_kind in WordRule.objects.order_by("word").values_list("word", "kind"):
+            lists[rule_kind].append(word)
+        cache.set(WORD_LISTS_KEY, lists, WORD_LISTS_SECONDS)
+    return lists[kind]
+
+
+def forget_word_lists(**kwargs) -> None:
+    """Receiver of WordRule's post_save and post_delete: now, and again once the change is
+    committed (a post between the two would otherwise remember the lists from before it)."""
+    cache.delete(WORD_LISTS_KEY)
+    transaction.on_commit(lambda: cache.delete(WORD_LISTS_KEY))
+
+
 def blocked_words(body: str) -> list[str]:
     """The blocked list's entries, as moderators wrote them, that a reader would see in the
     comment with Markdown source `body`: in its text or in where its links go."""
     from forum.discussion.markup import link_targets, render_comment, visible_text
 
-    words = WordRule.objects.filter(kind=WordRule.Kind.BLOCKED).values_list("word", flat=True)
+    words = word_list(WordRule.Kind.BLOCKED)
     html = render_comment(body)
     return rules.words_in("\n".join([visible_text(html), *link_targets(html)]), words)
 
@@ -173,6 +210,7 @@ class Standing:
     published_count: int  # counted only as far as the ladder looks
     last_removal: datetime | None
     answered: bool | None = None  # see author_standing's `answered_by`
+    premoderated: bool | None = None  # under a pre-moderation restriction (author_standing)
 
     @property
     def label(self) -> str:
@@ -240,7 +278,8 @@ def author_standing(author, *, answered_by: int | None = None) -> Standing:
     """Where `author` stands now, in one query however long their history: their published
     comments counted only as far as the highest rung asks, their latest standing removal and
     a level set by hand. With `answered_by` (a member's id), the same query says whether
-    that member ever replied to the author (`Standing.answered`)."""
+    that member ever replied to the author (`Standing.answered`). It also says whether a
+    pre-moderation restriction holds the author's comments (`Standing.premoderated`)."""
     enough = max(rung.after_comments for rung in ladder())
     facts = {
         "published_count": _counted(
@@ -260,6 +299,11 @@ def author_standing(author, *, answered_by: int | None = None) -> Standing:
         "level_set_by_hand": Subquery(
             ManualLevel.objects.filter(user=OuterRef("pk")).values("level")
         ),
+        "premoderated": Exists(
+            Restriction.objects.active().filter(
+                user=OuterRef("pk"), kind=Restriction.Kind.PREMODERATION
+            )
+        ),
     }
     if answered_by is not None:
         facts["answered"] = Exists(
@@ -272,7 +316,7 @@ def author_standing(author, *, answered_by: int | None = None) -> Standing:
         last_removal=row["latest_removal"],
         manual_level=row["level_set_by_hand"],
     )
-    return replace(standing, answered=row.get("answered"))
+    return replace(standing, answered=row.get("answered"), premoderated=row["premoderated"])
 
 
 # A post asks posting_limits, then hold_reasons: the first leaves the standing it read on
@@ -352,16 +396,14 @@ def hold_reasons(*, author, essay, body: str, editing: Comment | None = None) ->
         return []
     from forum.discussion.markup import render_comment
 
-    watched = list(
-        WordRule.objects.filter(kind=WordRule.Kind.WATCHED).values_list("word", flat=True)
-    )
+    watched = word_list(WordRule.Kind.WATCHED)
     standing = getattr(author, STANDING_FOR_THIS_POST, None)
     if standing is None:
         standing = author_standing(author)
     else:
         delattr(author, STANDING_FOR_THIS_POST)
     text, links = _seen(render_comment(body))
-    premoderated = active_restriction(author, Restriction.Kind.PREMODERATION) is not None
+    premoderated = standing.premoderated
     if editing is not None and editing.status == Comment.Status.PUBLISHED:
         text_before, links_before = _seen(editing.body_html)
         return rules.edit_hold_reasons(

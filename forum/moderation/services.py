@@ -35,7 +35,7 @@ from .models import (
     TrustLevel,
     WordRule,
 )
-from .policy import AUTOMATIC_LEVEL, is_moderator
+from .policy import AUTOMATIC_LEVEL, is_moderator, word_list
 from .snapshots import (
     CommentStatus,
     EssayOpen,
@@ -242,7 +242,8 @@ def open_reporter_ids(comment: Comment) -> list[int]:
 def _announce_visibility_change(comment: Comment, was_published: bool) -> None:
     now_published = comment.status == Comment.Status.PUBLISHED
     if now_published and not was_published:
-        transaction.on_commit(lambda: comment_published.send(sender=Comment, comment=comment))
+        # In the transaction, as the contract asks (forum/discussion/signals.py).
+        comment_published.send(sender=Comment, comment=comment)
     elif was_published and not now_published:
         transaction.on_commit(lambda: comment_removed.send(sender=Comment, comment=comment))
 
@@ -320,7 +321,7 @@ def hold_facts(comment: Comment, reasons: list[str]) -> dict:
     links = link_targets(comment.body_html)
     watched = []
     if rules.HoldReason.WATCHED_WORD in reasons:
-        words = WordRule.objects.filter(kind=WordRule.Kind.WATCHED).values_list("word", flat=True)
+        words = word_list(WordRule.Kind.WATCHED)
         watched = rules.words_in("\n".join([visible_text(comment.body_html), *links]), words)
     return {"reasons": list(reasons), "watched_words": watched, "link_count": len(links)}
 

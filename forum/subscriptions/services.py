@@ -123,26 +123,25 @@ def follows_on_post(user_id: int) -> bool:
 def on_comment_published(sender, comment: Comment, **kwargs) -> None:
     """A comment became visible: its author follows the thread, and the fan-out is queued.
 
-    Constant work, whatever the number of followers or comments: one read, and two inserts
-    committed together (it runs in the poster's request, after the comment's commit)."""
+    Constant work, whatever the number of followers or comments: one read and two inserts,
+    in the transaction that publishes the comment (forum/discussion/signals.py)."""
     from .tasks import fan_out_comment
 
-    with transaction.atomic():
-        if comment.author_id and follows_on_post(comment.author_id):
-            # Following already (or muted): the row stays as the reader left it.
-            Subscription.objects.bulk_create(
-                [
-                    Subscription(
-                        user_id=comment.author_id,
-                        essay_id=comment.essay_id,
-                        thread_id=comment.root_id or comment.pk,
-                        level=Level.FOLLOW,
-                    )
-                ],
-                ignore_conflicts=True,
-            )
-            reader_state_forget(comment.author_id)
-        fan_out_comment.enqueue(comment.pk)
+    if comment.author_id and follows_on_post(comment.author_id):
+        # Following already (or muted): the row stays as the reader left it.
+        Subscription.objects.bulk_create(
+            [
+                Subscription(
+                    user_id=comment.author_id,
+                    essay_id=comment.essay_id,
+                    thread_id=comment.root_id or comment.pk,
+                    level=Level.FOLLOW,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        reader_state_forget(comment.author_id)
+    fan_out_comment.enqueue(comment.pk)
 
 
 def on_comment_removed(sender, comment: Comment, **kwargs) -> None:

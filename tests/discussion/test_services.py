@@ -1,9 +1,12 @@
 import pytest
+from django.db import connection
+from django_tasks_db.models import DBTaskResult
 
 from forum.discussion import services
 from forum.discussion.models import Comment, CommentRevision
 from forum.discussion.signals import comment_published, comment_removed
 from forum.refusals import Refused
+from forum.subscriptions.models import Subscription
 from tests.conftest import make_user, post
 
 
@@ -153,26 +156,46 @@ def test_only_the_author_can_delete_and_replies_stay(user, other_user, essay):
         services.comment_edit(comment=comment, editor=user, body="Back from the dead.")
 
 
-def test_published_and_removed_events_are_sent_after_commit(
+def test_published_is_sent_in_the_transaction_and_removed_after_commit(
     user, essay, django_capture_on_commit_callbacks
 ):
+    """A comment is published with what its receivers write (one commit); its removal is
+    announced once committed."""
     received = []
 
     def listener(sender, comment, **kwargs):
-        received.append((comment.pk, comment.status))
+        received.append((comment.pk, comment.status, connection.in_atomic_block))
 
     comment_published.connect(listener)
     comment_removed.connect(listener)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             comment = post(user, essay)
-            assert received == []  # nothing before commit
+            assert received == [(comment.pk, "published", True)]
         with django_capture_on_commit_callbacks(execute=True):
             services.comment_delete(comment=comment, actor=user)
+            assert len(received) == 1  # nothing before commit
     finally:
         comment_published.disconnect(listener)
         comment_removed.disconnect(listener)
-    assert received == [(comment.pk, "published"), (comment.pk, "deleted")]
+    assert received[1][:2] == (comment.pk, "deleted")
+
+
+def test_a_post_whose_announcement_fails_leaves_nothing(user, essay):
+    """The comment, its author's follow and its queued fan-out commit together, or not at all."""
+
+    def failing(sender, comment, **kwargs):
+        raise RuntimeError("a receiver failed")
+
+    comment_published.connect(failing)
+    try:
+        with pytest.raises(RuntimeError):
+            post(user, essay, "Never stored.")
+    finally:
+        comment_published.disconnect(failing)
+    assert not Comment.objects.filter(body="Never stored.").exists()
+    assert not Subscription.objects.filter(user=user).exists()
+    assert not DBTaskResult.objects.exists()
 
 
 def test_release_author_deletes_or_keeps_comments_as_chosen(essay):

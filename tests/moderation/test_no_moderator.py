@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from forum.discussion.models import Comment
 from forum.moderation.policy import (
-    MODERATORS_EXIST_KEY,
+    MODERATOR_IDS_KEY,
     is_moderator,
     moderator_ids,
     moderators_exist,
@@ -103,7 +103,7 @@ def test_whether_anyone_moderates_is_remembered_not_asked_each_post(
     client.force_login(newcomer)
     from django.core.cache import cache
 
-    assert cache.get(MODERATORS_EXIST_KEY) is True
+    assert cache.get(MODERATOR_IDS_KEY) == [moderator.pk]
 
 
 def test_the_moderator_command_says_how_to_make_one_when_no_one_moderates(nobody_moderates):
@@ -124,3 +124,17 @@ def test_a_post_asks_nothing_about_moderators_once_it_is_known(moderator, newcom
     with CaptureQueriesContext(connection) as queries:
         post(newcomer, essay, "Another.")
     assert not any("auth_permission" in query["sql"] for query in queries.captured_queries)
+
+
+def test_who_moderates_is_remembered_and_forgotten_when_it_changes(
+    moderator, newcomer, django_assert_num_queries
+):
+    """A page or a post asks no question to know that a reader does not moderate; a member
+    who leaves the Moderators group is no longer a moderator on their next request."""
+    assert is_moderator(moderator)
+    with django_assert_num_queries(0):
+        assert not is_moderator(newcomer)
+    moderator.groups.remove(moderators_group())
+    fresh_request_user = type(moderator).objects.get(pk=moderator.pk)
+    assert not is_moderator(fresh_request_user)
+    assert not is_moderator(fresh_request_user, fresh=True)

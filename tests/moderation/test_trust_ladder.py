@@ -175,7 +175,7 @@ def test_nothing_of_the_ladder_applies_while_no_one_can_moderate(
     settings, essay, newcomer, moderator
 ):
     moderator.groups.clear()
-    policy.forget_moderators_exist()
+    policy.forget_moderators()
     settings.MODERATION_NEW_COMMENTS_PER_HOUR = 1
     post(newcomer, essay, "One.")
     two = post(newcomer, essay, "Two, with https://a.example and https://b.example.")

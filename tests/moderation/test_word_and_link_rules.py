@@ -5,6 +5,7 @@ import pytest
 from forum.discussion import services as discussion
 from forum.discussion.models import Comment
 from forum.moderation import policy
+from forum.moderation import services as moderation
 from forum.moderation.models import WordRule
 from forum.moderation.rules import HoldReason
 from forum.refusals import Refused
@@ -128,3 +129,16 @@ def test_a_link_title_is_not_kept(veteran, essay):
     from forum.discussion.markup import render_comment
 
     assert "title" not in render_comment('[x](https://a.example/ "hidden words")')
+
+
+def test_a_change_to_the_word_lists_applies_to_the_very_next_post(veteran, moderator, essay):
+    """The lists are kept in the cache between posts: adding, moving or removing a word
+    forgets them at once."""
+    assert post(veteran, essay, "A miracle cure, first.").status == Comment.Status.PUBLISHED
+    watched = WordRule.objects.create(word="miracle cure", kind=WordRule.Kind.WATCHED)
+    assert post(veteran, essay, "A miracle cure, again.").status == Comment.Status.PENDING
+    moderation.word_rule_set(actor=moderator, word="miracle cure", kind=WordRule.Kind.BLOCKED)
+    with pytest.raises(Refused, match="miracle cure"):
+        post(veteran, essay, "A miracle cure, once more.")
+    moderation.word_rule_remove(actor=moderator, rule=watched)
+    assert post(veteran, essay, "A miracle cure, at last.").status == Comment.Status.PUBLISHED
