@@ -10,7 +10,10 @@ shared cache a moment after Redis answers again.
 
 import logging
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 
+from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -103,3 +106,31 @@ def fail_soft(operation: str):
 
 for operation in OPERATIONS:
     setattr(FailSoftRedisCache, operation, fail_soft(operation))
+
+
+# Answers already had. A page that asks the cache for several entries at once (one round
+# trip) may know one that code it calls would ask for again: within `answers_known(found)`,
+# `get_known(key)` takes it from `found` (None: not in the cache), once.
+_known: ContextVar[dict | None] = ContextVar("known cache answers", default=None)
+
+
+@contextmanager
+def answers_known(found: dict):
+    token = _known.set(dict(found))
+    try:
+        yield
+    finally:
+        _known.reset(token)
+
+
+def get_known(key: str):
+    known = _known.get()
+    if known is not None and key in known:
+        return known.pop(key)
+    return cache.get(key)
+
+
+def account_key(user_id) -> str:
+    """Where the signed-in account is kept (forum/accounts/backends.py). Named here, below
+    every app, so that a page may ask for it with its own entries (member_pages.py)."""
+    return f"account:{user_id}"

@@ -11,13 +11,16 @@ soon even then. Only the row is kept: permissions are read afresh whenever a req
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
 from django.core.cache import cache
 
-from .cached import CACHED_SECONDS, account_key
+from forum.cache import account_key, get_known
+
+from .cached import CACHED_SECONDS
 
 
 class AuthenticationBackend(AllauthBackend):
     def get_user(self, user_id):
         key = account_key(user_id)
-        user = cache.get(key)
+        # Perhaps asked already, with the page's own entries (forum/cache.py answers_known).
+        user = get_known(key)
         if user is None:
             user = super().get_user(user_id)
             if user is not None:

@@ -3,11 +3,9 @@
 from django.core.cache import cache
 from django.db import transaction
 
+from forum.cache import account_key
+
 CACHED_SECONDS = 5 * 60
-
-
-def account_key(user_id) -> str:
-    return f"account:{user_id}"
 
 
 def forget_account(user_id) -> None:

@@ -21,6 +21,7 @@ from collections import OrderedDict
 from dataclasses import InitVar, dataclass, field
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.messages.storage.session import SessionStorage
 from django.core.cache import cache
 from django.http import HttpResponse
@@ -30,6 +31,7 @@ from django.utils.safestring import mark_safe
 
 from essays.models import Essay
 from essays.states import essay_state, state_key
+from forum.cache import account_key, answers_known
 from forum.csrf import csrf_token
 
 from .forms import DRAFTS_SESSION_KEY
@@ -94,14 +96,14 @@ class EssayRef:
 
 
 def may_serve(request) -> bool:
-    """Whether a request may be answered with a shared page: a signed-in reader's plain GET
-    (the caller checks its query), no message waiting, no htmx."""
+    """Whether a request may be answered with a shared page: a plain GET with a session (the
+    caller checks its query; members_page whether it is a signed-in reader's), no message
+    waiting, no htmx."""
     return (
         request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME in request.COOKIES
         and "messages" not in request.COOKIES
         and "HX-Request" not in request.headers
-        and request.user.is_authenticated
     )
 
 
@@ -111,9 +113,19 @@ def members_page(request, *, slug: str, variant: tuple[str, ...], render) -> Htt
     `render(essay)` renders the page for a generic member: its HTML, comment id -> author
     id for every comment on it, and whether to keep it (a page past the end of the
     discussion is not kept: asking for ten thousand of them must not fill the cache)."""
-    user = request.user
+    # Who is signed in, as the session says, so that their account, their facts and the page
+    # come from the cache in one round trip: Django's authentication then checks the session
+    # and the account as always, with the account already at hand.
+    user_id = request.session.get(SESSION_KEY)
+    if user_id is None:
+        return None
     key = page_key(slug, "members", *variant)
-    found = cache.get_many([state_key(slug), key, reader_key(user.pk)])
+    accounts = account_key(user_id)
+    found = cache.get_many([state_key(slug), key, reader_key(user_id), accounts])
+    with answers_known({accounts: found.get(accounts)}):
+        user = request.user
+        if not user.is_authenticated:
+            return None
     state = reader_state(user, kept=found.get(reader_key(user.pk)))
     if not state.shares_pages or _keeps_something(request):
         return None
