@@ -110,6 +110,7 @@ def _load(user) -> ReaderState:
         verified_email=has_verified_email(user),
         essays_awaiting_review=frozenset(
             Comment.objects.filter(author=user, status=Comment.Status.PENDING)
+            .order_by()
             .values_list("essay_id", flat=True)
             .distinct()
         ),
