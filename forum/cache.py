@@ -42,6 +42,15 @@ OPERATIONS = (
 )
 
 
+# INCRBY a key that exists; nil (None) for one that does not, which INCRBY would create.
+INCR_EXISTING = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+    return redis.call('INCRBY', KEYS[1], ARGV[1])
+end
+return false
+"""
+
+
 class ReusedClientRedisCacheClient(RedisCacheClient):
     """Django's Redis client, keeping one redis.Redis per connection pool.
 
@@ -54,6 +63,7 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
     def __init__(self, servers, **options):
         super().__init__(servers, **options)
         self._clients = {}
+        self._incr_existing = None
 
     def get_client(self, key=None, *, write=False):
         index = self._get_connection_pool_index(write)
@@ -62,6 +72,17 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
             pool = self._get_connection_pool(write)
             client = self._clients[index] = self._client(connection_pool=pool)
         return client
+
+    def incr(self, key, delta):
+        """As Django's, in one round trip rather than two (it asks EXISTS first): a rate
+        limit counts every post and every login this way."""
+        client = self.get_client(key, write=True)
+        if self._incr_existing is None:
+            self._incr_existing = client.register_script(INCR_EXISTING)
+        value = self._incr_existing(keys=[key], args=[delta], client=client)
+        if value is None:
+            raise ValueError(f"Key '{key}' not found.")
+        return value
 
 
 class FailSoftRedisCache(RedisCache):

@@ -60,7 +60,8 @@ def access_comment(*, viewer, comment_id: int) -> Comment:
     """A comment on a published essay (any state: its page shows a placeholder where the
     viewer may not read it); 404 otherwise."""
     return get_object_or_404(
-        Comment.objects.select_related("essay", "paragraph", "author"),
+        # The essay's Markdown source (tens of kilobytes) is never shown with a comment.
+        Comment.objects.select_related("essay", "paragraph", "author").defer("essay__source"),
         pk=comment_id,
         essay__in=Essay.objects.published(),
     )

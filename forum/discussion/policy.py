@@ -12,6 +12,7 @@ from functools import cache
 from typing import Protocol, runtime_checkable
 
 from django.conf import settings
+from django.db.models import Expression, Value
 from django.utils.module_loading import import_string
 
 
@@ -37,6 +38,11 @@ class DiscussionPolicy(Protocol):
 
     def posting_refusal(self, user) -> str | None:
         """Why `user` may not post at all right now, in their words; None if they may."""
+
+    def posting_refused(self, user_id, *, now) -> Expression:
+        """A boolean expression, true where the member whose id is `user_id` (an expression,
+        such as OuterRef("pk") in a query of users) may not post at `now` (a datetime):
+        posting_refusal asked inside the query that locks the author as they post."""
 
     def blocked_words(self, body: str) -> list[str]:
         """The words of a comment (Markdown source `body`) that the site refuses to publish."""
@@ -65,6 +71,10 @@ class PermissivePolicy:
     @staticmethod
     def posting_refusal(user) -> str | None:
         return None
+
+    @staticmethod
+    def posting_refused(user_id, *, now) -> Expression:
+        return Value(False)
 
     @staticmethod
     def blocked_words(body: str) -> list[str]:

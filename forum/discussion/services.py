@@ -5,13 +5,13 @@ announces it after commit.
 """
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from essays.models import Essay, Paragraph
 from essays.services import check_can_publish
+from forum.compiled import CompiledQuery
 from forum.refusals import Refused, consume_or_refuse
 
 from .access import can_read_text
@@ -46,25 +47,83 @@ def has_verified_email(user) -> bool:
     return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
 
 
-def check_can_comment(user) -> None:
-    """Raise Refused unless `user` may write comments at all."""
+def _unconfirmed_address(user) -> Refused:
+    return Refused(
+        _(
+            "Confirm your email address before your first comment: follow the link we "
+            "sent to %(email)s, or ask for a new one from your account settings. "
+            "Your text is kept here."
+        )
+        % {"email": user.email},
+        status=403,
+    )
+
+
+def _check_member(user) -> None:
+    """Raise Refused unless `user` is a signed-in, active member (asks the database nothing)."""
     if user is None or not user.is_authenticated:
         raise Refused(_("Log in to post. Your text is kept here."), status=403)
     if not user.is_active:
         raise Refused(_("This account cannot post."), status=403)
+
+
+def check_can_comment(user) -> None:
+    """Raise Refused unless `user` may write comments at all."""
+    _check_member(user)
     refusal = policy().posting_refusal(user)
     if refusal:
         raise Refused(refusal, status=403)
     if not has_verified_email(user):
-        raise Refused(
-            _(
-                "Confirm your email address before your first comment: follow the link we "
-                "sent to %(email)s, or ask for a new one from your account settings. "
-                "Your text is kept here."
-            )
-            % {"email": user.email},
-            status=403,
+        raise _unconfirmed_address(user)
+
+
+def _author_standing(policy_in_use, *, author_id, essay_id, now):
+    """The author's row, to lock, with what check_can_comment asks of them (active, not
+    suspended at `now`, their address confirmed) and whether the essay is open."""
+    return (
+        get_user_model()
+        .objects.select_for_update()
+        .filter(pk=author_id, is_active=True)
+        .annotate(
+            essay_open=Exists(Essay.objects.filter(pk=essay_id, comments_open=True)),
+            refused=policy_in_use.posting_refused(OuterRef("pk"), now=now),
+            verified=Exists(
+                EmailAddress.objects.filter(
+                    user=OuterRef("pk"), email__iexact=OuterRef("email"), verified=True
+                )
+            ),
         )
+        .values_list("essay_open", "refused", "verified")[:1]
+    )
+
+
+AUTHOR_STANDING = CompiledQuery(
+    _author_standing,
+    author_id=-7_340_001,
+    essay_id=-7_340_002,
+    now=datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC),
+)
+
+
+def _lock_author(author, essay: Essay) -> bool:
+    """Lock the author's row for the rest of the transaction (one author's posts are made
+    one at a time) and check, in the same query, what check_can_comment checks: the
+    account active, not suspended, its address confirmed. Returns whether the essay is
+    open, asked of the database rather than of the `essay` the caller holds (a moderator
+    may just have closed it)."""
+    standing = AUTHOR_STANDING.rows(
+        shape=policy(), author_id=author.pk, essay_id=essay.pk, now=timezone.now()
+    )
+    if not standing:
+        raise Refused(_("This account cannot post."), status=403)
+    essay_open, refused, verified = standing[0]
+    if refused:
+        raise Refused(
+            policy().posting_refusal(author) or _("This account cannot post now."), status=403
+        )
+    if not verified:
+        raise _unconfirmed_address(author)
+    return bool(essay_open)
 
 
 def clean_body(body: str) -> str:
@@ -106,27 +165,36 @@ def comment_preview(*, body: str, client: str) -> str:
     return render_body(body)[1]
 
 
+def _recent_posts_alike(shape, *, author_id, since, body, quote):
+    # Only the author's recent comments are asked for, through their (author, created)
+    # index, and the place is compared by the caller: with the place in the query,
+    # PostgreSQL may walk every comment of the essay's region instead (thousands, on a busy
+    # essay).
+    return (
+        Comment.objects.filter(author_id=author_id, created__gte=since, body=body, quote=quote)
+        .exclude(status=Comment.Status.DELETED)
+        .order_by("-id")
+        .values_list("pk", "essay_id", "paragraph_id", "parent_id")
+    )
+
+
+RECENT_POSTS_ALIKE = CompiledQuery(
+    _recent_posts_alike,
+    author_id=-7_340_003,
+    since=datetime(1901, 2, 3, 4, 5, 6, 8, tzinfo=UTC),
+    body="stand-in body 7340004",
+    quote="stand-in quote 7340005",
+)
+
+
 def _same_post_just_made(*, author, essay, paragraph, parent, body, quote) -> Comment | None:
     """The comment this author has just posted with the very same text in the same place,
     if any: a double click or a retry after a network error is answered with it."""
     since = timezone.now() - timedelta(seconds=settings.DUPLICATE_POST_WINDOW)
-    # Only the author's recent comments are asked for, through their (author, created)
-    # index, and the place is compared here: with the place in the query, PostgreSQL may
-    # walk every comment of the essay's region instead (thousands, on a busy essay).
-    recent = (
-        Comment.objects.filter(author=author, created__gte=since, body=body, quote=quote)
-        .exclude(status=Comment.Status.DELETED)
-        .order_by("-id")
-    )
     place = (essay.pk, getattr(paragraph, "pk", None), getattr(parent, "pk", None))
-    return next(
-        (
-            comment
-            for comment in recent
-            if (comment.essay_id, comment.paragraph_id, comment.parent_id) == place
-        ),
-        None,
-    )
+    recent = RECENT_POSTS_ALIKE.rows(author_id=author.pk, since=since, body=body, quote=quote)
+    earlier = next((pk for pk, *where in recent if tuple(where) == place), None)
+    return None if earlier is None else Comment.objects.get(pk=earlier)
 
 
 def _consume_posting_allowance(user) -> None:
@@ -170,25 +238,13 @@ def comment_post(
     twice within a few seconds is stored once: the second call returns the first comment.
     The returned comment carries `hold_reasons` (empty when it is published).
     """
-    check_can_comment(author)
-    # Rendering and the checks that only read come first: the transaction, and the author's
-    # lock, last only as long as the writing.
-    body, body_html = render_body(body)
+    _check_member(author)
     with transaction.atomic():
-        # One author's posts are made one at a time (the author's row is the lock), so that two
-        # identical requests arriving together cannot both find no earlier copy. The same
-        # query asks the database, not the object the caller holds, whether the essay is
-        # open: a moderator may just have closed it.
-        essay_open = (
-            get_user_model()
-            .objects.select_for_update()
-            .filter(pk=author.pk)
-            .annotate(essay_open=Exists(Essay.objects.filter(pk=essay.pk, comments_open=True)))
-            .values_list("essay_open", flat=True)
-            .first()
-        )
-        if essay_open is None:
-            raise Refused(_("This account cannot post."), status=403)
+        essay_open = _lock_author(author, essay)
+        # The body is checked after the author's standing (a suspended reader is told so, not
+        # that their text is empty), inside the transaction: only the author's own row is
+        # locked while it renders.
+        body, body_html = render_body(body)
         if not essay_open:
             raise Refused(_("Comments are closed on this essay."), status=403)
         if parent is not None:

@@ -7,12 +7,14 @@ no ordering column to renumber when a reply arrives.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, Value, Window
 from django.db.models.functions import Coalesce, NullIf, RowNumber
 from django.urls import reverse
 
 from essays.hooks import ThreadSummary
 from essays.models import Essay, EssayRevision, Paragraph
+from forum.compiled import CompiledQuery
 
 from .access import can_read_text, excerpt_for
 from .models import Comment
@@ -206,27 +208,82 @@ def thread_replies_page(root: Comment, *, viewer=None, number: int = 1) -> Threa
     return ThreadPage(threads=nodes, number=number, has_next=has_next)
 
 
+def _viewer_kind(viewer) -> tuple[bool, bool]:
+    """(moderator, member): what shown_in_threads' query depends on, of a viewer."""
+    moderator = viewer is not None and policy().is_moderator(viewer)
+    return moderator, not moderator and viewer is not None and viewer.is_authenticated
+
+
+def _shown_to(kind: tuple[bool, bool], viewer_id):
+    moderator, member = kind
+    viewer = get_user_model()(pk=viewer_id) if member else None
+    return Comment.objects.shown_in_threads(viewer, moderator=moderator)
+
+
+def _counted(comments, by: str):
+    """One row, (how many), or none for none: a count as a query of rows (CompiledQuery
+    runs those), grouped by a column every counted comment shares."""
+    return comments.order_by().values(by).annotate(counted=Count("pk")).values_list("counted")
+
+
+def _threads_before(shape, *, viewer_id, essay_id, paragraph_id, root_id):
+    kind, on_paragraph, newest = shape
+    shown = _shown_to(kind, viewer_id).filter(essay_id=essay_id, parent__isnull=True)
+    region = (
+        shown.filter(paragraph_id=paragraph_id)
+        if on_paragraph
+        else shown.filter(paragraph__isnull=True)
+    )
+    before = region.filter(pk__gt=root_id) if newest else region.filter(pk__lt=root_id)
+    return _counted(before, "essay_id")
+
+
+def _replies_before(shape, *, viewer_id, root_id, comment_id):
+    return _counted(
+        _shown_to(shape, viewer_id).filter(root_id=root_id, pk__lt=comment_id), "root_id"
+    )
+
+
+# Asked as a reader lands after posting: the page that holds their comment. The ids that
+# stand in are never sent; the paragraph's is unused for the whole essay's threads.
+THREADS_BEFORE = CompiledQuery(
+    _threads_before,
+    viewer_id=-7_340_011,
+    essay_id=-7_340_012,
+    paragraph_id=-7_340_013,
+    root_id=-7_340_014,
+)
+REPLIES_BEFORE = CompiledQuery(
+    _replies_before, viewer_id=-7_340_015, root_id=-7_340_016, comment_id=-7_340_017
+)
+
+
+def _count_of(rows) -> int:
+    return rows[0][0] if rows else 0
+
+
 def page_number_of(comment: Comment, *, order: str = "oldest", viewer=None) -> int:
     """The page of its discussion (in `order`) that holds `comment`'s thread."""
-    moderator_view = viewer is not None and policy().is_moderator(viewer)
-    shown = Comment.objects.shown_in_threads(viewer, moderator=moderator_view)
-    if comment.paragraph_id is None:
-        region = shown.on_whole_essay(comment.essay)
-    else:
-        region = shown.on_paragraph(comment.paragraph)
-    root_id = comment.thread_root_id
-    roots = region.filter(parent__isnull=True)
-    before = roots.filter(pk__gt=root_id) if order == "newest" else roots.filter(pk__lt=root_id)
-    return before.count() // THREADS_PER_PAGE + 1
+    kind = _viewer_kind(viewer)
+    before = THREADS_BEFORE.rows(
+        shape=(kind, comment.paragraph_id is not None, order == "newest"),
+        viewer_id=getattr(viewer, "pk", None) or 0,
+        essay_id=comment.essay_id,
+        paragraph_id=comment.paragraph_id or 0,
+        root_id=comment.thread_root_id,
+    )
+    return _count_of(before) // THREADS_PER_PAGE + 1
 
 
 def replies_before(comment: Comment, *, viewer=None) -> int:
     """How many replies of `comment`'s thread, as this viewer sees them, came before it."""
-    moderator_view = viewer is not None and policy().is_moderator(viewer)
-    return (
-        Comment.objects.shown_in_threads(viewer, moderator=moderator_view)
-        .filter(root_id=comment.thread_root_id, pk__lt=comment.pk)
-        .count()
+    return _count_of(
+        REPLIES_BEFORE.rows(
+            shape=_viewer_kind(viewer),
+            viewer_id=getattr(viewer, "pk", None) or 0,
+            root_id=comment.thread_root_id,
+            comment_id=comment.pk,
+        )
     )
 
 

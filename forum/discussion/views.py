@@ -655,7 +655,8 @@ def paragraph_comment(request, slug, key):
         Paragraph.objects.live()
         .commentable()
         .filter(essay__in=Essay.objects.published())
-        .select_related("essay"),
+        .select_related("essay")
+        .defer("essay__source"),
         essay__slug=slug,
         key=key,
     )

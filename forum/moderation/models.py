@@ -154,8 +154,8 @@ WORD_LIST_ACTIONS = [
 
 
 class RestrictionQuerySet(models.QuerySet):
-    def active(self):
-        now = timezone.now()
+    def active(self, *, now=None):
+        now = now or timezone.now()
         return self.filter(lifted_at__isnull=True).filter(
             models.Q(until__isnull=True) | models.Q(until__gt=now)
         )

@@ -127,6 +127,15 @@ def posting_refusal(user) -> str | None:
     return f"{when}{reason}"
 
 
+def posting_refused(user_id, *, now) -> Exists:
+    """True where the member whose id is `user_id` (an expression) is suspended at `now`."""
+    return Exists(
+        Restriction.objects.active(now=now).filter(
+            user_id=user_id, kind=Restriction.Kind.SUSPENSION
+        )
+    )
+
+
 # The blocked and the watched words, kept in the cache so that a post asks no question of
 # them: the receivers below forget them when a rule is saved or deleted. Another process
 # with its own cache (local memory, in development) sees a change within this many seconds.
@@ -439,6 +448,7 @@ class ModerationPolicy:
     is_moderator = staticmethod(is_moderator)
     moderator_ids = staticmethod(moderator_ids)
     posting_refusal = staticmethod(posting_refusal)
+    posting_refused = staticmethod(posting_refused)
     blocked_words = staticmethod(blocked_words)
     hold_reasons = staticmethod(hold_reasons)
     posting_limits = staticmethod(posting_limits)

@@ -19,6 +19,17 @@ class SubscriptionsConfig(AppConfig):
         from . import services
 
         comment_published.connect(services.on_comment_published, dispatch_uid="subs-published")
+        # What follows_on_post keeps in the cache, forgotten when the settings change.
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import NotificationSettings
+
+        for changed in (post_save, post_delete):
+            changed.connect(
+                services.forget_follows_on_post,
+                sender=NotificationSettings,
+                dispatch_uid=f"subs-forget-follows-on-post-{changed is post_save}",
+            )
         comment_removed.connect(services.on_comment_removed, dispatch_uid="subs-removed")
         comment_moderated.connect(services.on_comment_moderated, dispatch_uid="subs-moderated")
         reports_answered.connect(services.on_reports_answered, dispatch_uid="subs-reports")

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core import signing
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
@@ -107,17 +108,39 @@ def notification_settings_set(*, user, email: str, follow_on_post: bool) -> Noti
 # Events from the discussion ------------------------------------------------------------------
 
 
+# Whether a member follows what they post in, kept in the cache: every post asks it. Saving
+# or deleting their settings (the service, the admin, an account deleted) forgets it.
+FOLLOWS_ON_POST_SECONDS = 24 * 60 * 60
+
+
+def _follows_on_post_key(user_id) -> str:
+    return f"subscriptions:follows-on-post:{user_id}"
+
+
 def follows_on_post(user_id: int) -> bool:
     """Whether this member follows the threads they post in (the default, with no settings
     saved: reading creates no row)."""
+    key = _follows_on_post_key(user_id)
+    kept = cache.get(key)
+    if kept is not None:
+        return kept
     saved = (
         NotificationSettings.objects.filter(user_id=user_id)
         .values_list("follow_on_post", flat=True)
         .first()
     )
     if saved is None:
-        return NotificationSettings._meta.get_field("follow_on_post").default
+        saved = NotificationSettings._meta.get_field("follow_on_post").default
+    cache.set(key, saved, FOLLOWS_ON_POST_SECONDS)
     return saved
+
+
+def forget_follows_on_post(sender, instance, **kwargs) -> None:
+    """Receiver of NotificationSettings' post_save and post_delete: now, and again once the
+    change is committed (a post in between would remember the setting from before)."""
+    key = _follows_on_post_key(instance.user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def on_comment_published(sender, comment: Comment, **kwargs) -> None:

@@ -27,6 +27,7 @@ def test_the_contract_names_every_question_the_discussion_asks():
             "moderator_ids",
             "posting_limits",
             "posting_refusal",
+            "posting_refused",
         ]
     )
 

@@ -11,11 +11,13 @@ from forum.discussion.models import Comment
 from forum.subscriptions.models import Notification, Subscription
 from tests.conftest import add_comment, make_user
 
-# The request of a post: the session and the member; the paragraph with its essay (or the
-# parent); the checks, the locks and the insert; the follow and the queued fan-out, in the
-# comment's own transaction; the page of threads to land on. With a moderator on the site,
-# the author's standing too. Raise it only with a reason.
-MOST_QUERIES_PER_POST = 18
+# The request of a post: the paragraph with its essay (or the parent); the author's row,
+# locked, with their standing and the essay's state in the same query; the same post just
+# made; the parent, locked; the insert and the essay's version; the follow and the queued
+# fan-out, in the comment's own transaction; the page of threads to land on (for a reply,
+# its place in its thread too). The session and the member come from the cache once warm.
+# With a moderator on the site, the author's standing too. Raise it only with a reason.
+MOST_QUERIES_PER_POST = 13
 
 
 @pytest.fixture(autouse=True)

@@ -39,3 +39,23 @@ def test_with_the_preference_off_posting_follows_nothing(post, essay, alice):
     services.notification_settings_set(user=alice, email="immediately", follow_on_post=False)
     top = post(alice, essay, "Quietly.")
     assert thread_level(alice, top) is None
+
+
+def test_the_preference_changed_after_posting_counts_from_the_next_post(post, essay, alice):
+    """The preference is kept in the cache (every post asks it): changing it, through the
+    settings page's service or any other save, counts from the very next post."""
+    first = post(alice, essay, "Followed.")
+    assert thread_level(alice, first) == FOLLOW
+    services.notification_settings_set(user=alice, email="immediately", follow_on_post=False)
+    second = post(alice, essay, "Not followed.")
+    assert thread_level(alice, second) is None
+    preferences = NotificationSettings.objects.get(user=alice)
+    preferences.follow_on_post = True
+    preferences.save()  # as the admin saves it
+    third = post(alice, essay, "Followed again.")
+    assert thread_level(alice, third) == FOLLOW
+    preferences.delete()  # back to the default, which follows
+    services.notification_settings_set(user=alice, email="immediately", follow_on_post=False)
+    NotificationSettings.objects.filter(user=alice).delete()
+    fourth = post(alice, essay, "The default again.")
+    assert thread_level(alice, fourth) == FOLLOW

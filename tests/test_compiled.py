@@ -1,0 +1,203 @@
+"""Queries made once per process (forum/compiled.py): the SQL made with stand-ins answers
+as the queryset itself does, on this database, for every shape the site uses."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.db.models.expressions import RawSQL
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from forum.compiled import CompiledQuery
+from forum.discussion import services, threads
+from forum.discussion.models import Comment
+from forum.discussion.policy import policy
+from forum.moderation.models import Restriction
+from tests.conftest import add_comment, make_user
+
+
+@pytest.fixture
+def discussion(make_essay, user, other_user):
+    """Threads on a paragraph and on the whole essay, with replies, in every state a
+    count must tell apart: published, pending (the author's own, and answered), removed."""
+    essay = make_essay("First.", "Second.")
+    paragraph = essay.paragraphs.get(position=1)
+    comments = []
+    for n in range(6):
+        author = user if n % 2 else other_user
+        root = add_comment(essay, paragraph=paragraph, author=author, body=f"Thread {n}.")
+        comments.append(root)
+        for m in range(3):
+            comments.append(
+                add_comment(essay, parent=root, author=other_user, body=f"Reply {n}.{m}.")
+            )
+        comments.append(add_comment(essay, author=author, body=f"On the essay {n}."))
+    Comment.objects.filter(pk=comments[4].pk).update(status=Comment.Status.PENDING)
+    Comment.objects.filter(pk=comments[9].pk).update(status=Comment.Status.PENDING)
+    Comment.objects.filter(pk=comments[13].pk).update(status=Comment.Status.REMOVED)
+    return essay, paragraph, list(Comment.objects.order_by("pk"))
+
+
+def the_orm_says(compiled: CompiledQuery, shape, **values):
+    return [tuple(row) for row in compiled.build(shape, **values)]
+
+
+def test_every_count_a_post_lands_on_answers_as_the_orm_does(discussion, user):
+    essay, paragraph, comments = discussion
+    for kind in [(False, False), (False, True), (True, False)]:
+        for on_paragraph in (True, False):
+            for newest in (True, False):
+                shape = (kind, on_paragraph, newest)
+                for comment in comments:
+                    values = {
+                        "viewer_id": user.pk,
+                        "essay_id": essay.pk,
+                        "paragraph_id": paragraph.pk,
+                        "root_id": comment.thread_root_id,
+                    }
+                    compiled = threads.THREADS_BEFORE.rows(shape=shape, **values)
+                    assert compiled == the_orm_says(threads.THREADS_BEFORE, shape, **values)
+        for comment in comments:
+            values = {"viewer_id": user.pk, "root_id": comment.thread_root_id}
+            values["comment_id"] = comment.pk
+            compiled = threads.REPLIES_BEFORE.rows(shape=kind, **values)
+            assert compiled == the_orm_says(threads.REPLIES_BEFORE, kind, **values)
+    # Each shape was made once, as SQL (none fell back to building the queryset).
+    assert threads.THREADS_BEFORE._made and None not in threads.THREADS_BEFORE._made.values()
+    assert threads.REPLIES_BEFORE._made and None not in threads.REPLIES_BEFORE._made.values()
+
+
+def test_a_members_own_comment_awaiting_review_counts_for_them_alone(discussion, user, other_user):
+    essay, paragraph, comments = discussion
+    own = add_comment(essay, paragraph=paragraph, author=user, body="Mine, held.")
+    Comment.objects.filter(pk=own.pk).update(status=Comment.Status.PENDING)
+    later = add_comment(essay, paragraph=paragraph, author=other_user, body="Later.")
+    assert threads.page_number_of(later, viewer=user) == 1
+    before_for = {
+        reader: threads.THREADS_BEFORE.rows(
+            shape=(threads._viewer_kind(reader), True, False),
+            viewer_id=reader.pk,
+            essay_id=essay.pk,
+            paragraph_id=paragraph.pk,
+            root_id=later.pk,
+        )[0][0]
+        for reader in (user, other_user)
+    }
+    assert before_for[user] == before_for[other_user] + 1
+
+
+def test_the_same_post_is_found_only_where_and_when_it_was_made(discussion, user):
+    essay, paragraph, comments = discussion
+    mine = Comment.objects.filter(author=user).order_by("-pk").first()
+    now = timezone.now()
+    for since in (now - timedelta(days=1), now + timedelta(days=1)):
+        for body, quote in [(mine.body, mine.quote), (mine.body + "!", ""), ("", "")]:
+            values = {"author_id": user.pk, "since": since, "body": body, "quote": quote}
+            compiled = services.RECENT_POSTS_ALIKE.rows(**values)
+            assert compiled == the_orm_says(services.RECENT_POSTS_ALIKE, None, **values)
+            assert bool(compiled) == (body == mine.body and since < mine.created)
+    assert None not in services.RECENT_POSTS_ALIKE._made.values()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_authors_standing_answers_as_the_orm_does(make_essay):
+    """Suspended, suspended until a moment past, lifted; address confirmed or not; essay
+    open or closed (the query locks, so it runs in a transaction of its own)."""
+    from django.db import transaction
+
+    essay = make_essay("First.")
+    closed = make_essay("Second.", slug="closed")
+    closed.comments_open = False
+    closed.save()
+    members = {
+        "free": make_user("free@example.org", "Free"),
+        "unconfirmed": make_user("unconfirmed@example.org", "Unconfirmed", verified=False),
+        "suspended": make_user("suspended@example.org", "Suspended"),
+        "was suspended": make_user("was@example.org", "Was"),
+        "lifted": make_user("lifted@example.org", "Lifted"),
+    }
+    now = timezone.now()
+    Restriction.objects.create(user=members["suspended"], kind=Restriction.Kind.SUSPENSION)
+    Restriction.objects.create(
+        user=members["was suspended"],
+        kind=Restriction.Kind.SUSPENSION,
+        until=now - timedelta(minutes=1),
+    )
+    Restriction.objects.create(
+        user=members["lifted"], kind=Restriction.Kind.SUSPENSION, lifted_at=now
+    )
+    expected = {
+        "free": (True, False, True),
+        "unconfirmed": (True, False, False),
+        "suspended": (True, True, True),
+        "was suspended": (True, False, True),
+        "lifted": (True, False, True),
+    }
+    for name, member in members.items():
+        for place, is_open in ((essay, True), (closed, False)):
+            values = {"author_id": member.pk, "essay_id": place.pk, "now": now}
+            with transaction.atomic():
+                compiled = services.AUTHOR_STANDING.rows(shape=policy(), **values)
+                orm = the_orm_says(services.AUTHOR_STANDING, policy(), **values)
+            assert [tuple(map(bool, row)) for row in compiled] == [
+                tuple(map(bool, row)) for row in orm
+            ]
+            assert tuple(map(bool, compiled[0])) == (is_open, *expected[name][1:]), name
+    # A deactivated account: no row, so no post.
+    members["free"].is_active = False
+    members["free"].save()
+    with transaction.atomic():
+        assert not services.AUTHOR_STANDING.rows(
+            shape=policy(), author_id=members["free"].pk, essay_id=essay.pk, now=now
+        )
+
+
+def test_a_query_that_writes_a_value_into_its_sql_is_built_every_time(db, user, other_user):
+    """A stand-in the SQL holds itself (not as a parameter) cannot be replaced: the query is
+    then built and run by Django each time, and still answers right."""
+
+    def build(shape, *, author_id):
+        # An int written into the SQL: what this test needs, and nothing a reader sends.
+        written = RawSQL(str(int(author_id)), [])  # noqa: S611
+        return Comment.objects.filter(author_id=written).values_list("pk")
+
+    compiled = CompiledQuery(build, author_id=-7_340_999)
+    first = add_comment_for(user)
+    second = add_comment_for(other_user)
+    assert compiled.rows(author_id=user.pk) == [(first.pk,)]
+    assert compiled.rows(author_id=other_user.pk) == [(second.pk,)]
+    assert compiled._made == {("default", None): None}
+
+
+def test_a_value_the_shape_does_not_use_is_allowed(db, user):
+    def build(shape, *, author_id, unused):
+        return Comment.objects.filter(author_id=author_id).values_list("pk")
+
+    compiled = CompiledQuery(build, author_id=-7_340_998, unused=datetime(1901, 1, 1, tzinfo=UTC))
+    comment = add_comment_for(user)
+    assert compiled.rows(author_id=user.pk, unused=timezone.now()) == [(comment.pk,)]
+    assert compiled._made[("default", None)] is not None
+
+
+def test_a_compiled_query_is_one_query_and_counted_as_one(discussion, user):
+    essay, paragraph, comments = discussion
+    threads.page_number_of(comments[0], viewer=user)  # who moderates, now in the cache
+    del user._is_moderator
+    with CaptureQueriesContext(connection) as queries:
+        number = threads.page_number_of(comments[-1], viewer=user)
+    assert number == 1
+    assert len(queries.captured_queries) == 1
+    assert "GROUP BY" in queries.captured_queries[0]["sql"]
+
+
+def add_comment_for(author):
+    from essays.models import Essay
+
+    essay = Essay.objects.first()
+    if essay is None:
+        from essays.services import essay_import
+        from tests.conftest import essay_source
+
+        essay = essay_import(source=essay_source("First.")).essay
+    return add_comment(essay, author=author, body=f"By {author.pk}.")
