@@ -9,8 +9,8 @@ from .states import essay_states_forget
 
 
 class EssayQuerySet(models.QuerySet):
-    def published(self):
-        return self.filter(status=Essay.Status.PUBLISHED, published_at__lte=timezone.now())
+    def published(self, *, now=None):
+        return self.filter(status=Essay.Status.PUBLISHED, published_at__lte=now or timezone.now())
 
     def discussion_changed(self) -> int:
         """Say that what readers see of these essays has changed: their cached pages are

@@ -201,3 +201,111 @@ def add_comment_for(author):
 
         essay = essay_import(source=essay_source("First.")).essay
     return add_comment(essay, author=author, body=f"By {author.pk}.")
+
+
+def same_row(loaded, read_by_the_orm) -> None:
+    """Every field the ORM read, read alike (values converted as the ORM converts them)."""
+    assert type(loaded) is type(read_by_the_orm)
+    assert loaded._state.db == read_by_the_orm._state.db and not loaded._state.adding
+    for field in read_by_the_orm._meta.concrete_fields:
+        if field.attname in read_by_the_orm.get_deferred_fields():
+            assert field.attname in loaded.get_deferred_fields()
+            continue
+        mine, theirs = getattr(loaded, field.attname), getattr(read_by_the_orm, field.attname)
+        assert (type(mine), mine) == (type(theirs), theirs), field.name
+
+
+def test_a_comment_is_loaded_with_its_essay_paragraph_and_author_as_select_related_does(
+    discussion, user, other_user
+):
+    from forum.discussion.access import COMMENT_ON_PUBLISHED_ESSAY
+
+    essay, paragraph, comments = discussion
+    on_the_essay = next(comment for comment in comments if comment.paragraph_id is None)
+    reply = next(comment for comment in comments if comment.parent_id is not None)
+    orphaned_by_a_deletion = add_comment(essay, paragraph=paragraph, author=other_user, body="X")
+    Comment.objects.filter(pk=orphaned_by_a_deletion.pk).update(author=None, author_name="Gone")
+    for comment in (comments[0], on_the_essay, reply, orphaned_by_a_deletion, comments[13]):
+        loaded = COMMENT_ON_PUBLISHED_ESSAY.get(comment_id=comment.pk, now=timezone.now())
+        read = (
+            Comment.objects.select_related("essay", "paragraph", "author")
+            .defer("essay__source")
+            .get(pk=comment.pk)
+        )
+        with CaptureQueriesContext(connection) as queries:
+            same_row(loaded, read)
+            same_row(loaded.essay, read.essay)
+            for relation in ("paragraph", "author"):
+                if getattr(read, relation) is None:
+                    assert getattr(loaded, relation) is None
+                else:
+                    same_row(getattr(loaded, relation), getattr(read, relation))
+        assert not queries.captured_queries, "everything was loaded with the comment"
+        assert loaded.essay.get_deferred_fields() == {"source"}
+        assert loaded.essay.source == essay.source  # read when asked for, as the ORM would
+    assert COMMENT_ON_PUBLISHED_ESSAY.get(comment_id=0, now=timezone.now()) is None
+    assert None not in COMMENT_ON_PUBLISHED_ESSAY.query._made.values()
+
+
+def test_nothing_on_an_essay_not_published_yet_or_any_more(discussion):
+    from forum.discussion.access import COMMENT_ON_PUBLISHED_ESSAY, PARAGRAPH_TO_DISCUSS
+
+    essay, paragraph, comments = discussion
+    now = timezone.now()
+
+    def found(at):
+        return (
+            COMMENT_ON_PUBLISHED_ESSAY.get(comment_id=comments[0].pk, now=at) is not None,
+            PARAGRAPH_TO_DISCUSS.get(slug=essay.slug, key=paragraph.key, now=at) is not None,
+        )
+
+    assert found(now) == (True, True)
+    essay.published_at = now + timedelta(hours=1)
+    essay.save()
+    # The time is the caller's, not the one the SQL was made with: scheduled, then out.
+    assert found(now) == (False, False)
+    assert found(now + timedelta(hours=2)) == (True, True)
+    essay.status = essay.Status.DRAFT
+    essay.save()
+    assert found(now + timedelta(hours=2)) == (False, False)
+
+
+def test_the_paragraph_to_discuss_is_loaded_as_select_related_does(discussion):
+    from essays.models import Paragraph
+    from forum.discussion.access import PARAGRAPH_TO_DISCUSS
+
+    essay, paragraph, comments = discussion
+    loaded = PARAGRAPH_TO_DISCUSS.get(slug=essay.slug, key=paragraph.key, now=timezone.now())
+    read = Paragraph.objects.select_related("essay").defer("essay__source").get(pk=paragraph.pk)
+    same_row(loaded, read)
+    same_row(loaded.essay, read.essay)
+    assert PARAGRAPH_TO_DISCUSS.get(slug=essay.slug, key="nosuchkey", now=timezone.now()) is None
+    assert PARAGRAPH_TO_DISCUSS.get(slug="nope", key=paragraph.key, now=timezone.now()) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_parent_of_a_reply_is_read_locked_with_its_paragraph_and_thread(make_essay, user):
+    from django.db import transaction
+
+    essay = make_essay("First.", "Second.")
+    paragraph = essay.paragraphs.get(position=1)
+    root = add_comment(essay, paragraph=paragraph, author=user, body="Root.")
+    reply = add_comment(essay, parent=root, author=user, body="Reply.")
+    Comment.objects.filter(pk=root.pk).update(locked_at=timezone.now())
+    for comment in (root, reply):
+        with transaction.atomic():
+            loaded = services.PARENT_LOCKED.get(comment_id=comment.pk)
+        read = Comment.objects.select_related("paragraph", "root").get(pk=comment.pk)
+        same_row(loaded, read)
+        same_row(loaded.paragraph, read.paragraph)
+        if read.root is None:
+            assert loaded.root is None
+        else:
+            same_row(loaded.root, read.root)
+            assert loaded.root.locked_at is not None
+
+
+def test_an_address_with_a_number_no_column_holds_is_not_found(client, discussion):
+    too_big = 2**70
+    assert client.get(f"/comments/{too_big}/reply/").status_code == 404
+    assert client.get(f"/comments/{too_big}/").status_code == 404

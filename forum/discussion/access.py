@@ -10,10 +10,13 @@ notification, export and profile asks, whatever the HTTP method.
 "Moderator" is what the moderation policy says (the permission, and no active suspension).
 """
 
-from django.http import Http404
-from django.shortcuts import get_object_or_404
+from datetime import UTC, datetime
 
-from essays.models import Essay
+from django.http import Http404
+from django.utils import timezone
+
+from essays.models import Essay, Paragraph
+from forum.compiled import CompiledObjects
 
 from .markup import visible_text
 from .models import Comment
@@ -56,15 +59,29 @@ def plain_excerpt_for(comment: Comment, viewer, *, moderator: bool | None = None
     return " ".join(visible_text(comment.body_html).split())
 
 
+def _comment_on_published_essay(shape, *, comment_id, now):
+    return Comment.objects.filter(pk=comment_id, essay__in=Essay.objects.published(now=now))
+
+
+# Asked by every page of a comment, and by every reply posted: made once (forum/compiled.py).
+# The essay's Markdown source (tens of kilobytes) is never shown with a comment.
+COMMENT_ON_PUBLISHED_ESSAY = CompiledObjects(
+    _comment_on_published_essay,
+    model=Comment,
+    related=("essay", "paragraph", "author"),
+    deferred={"essay": {"source"}},
+    comment_id=-7_340_021,
+    now=datetime(1901, 2, 3, 4, 5, 6, 9, tzinfo=UTC),
+)
+
+
 def access_comment(*, viewer, comment_id: int) -> Comment:
     """A comment on a published essay (any state: its page shows a placeholder where the
     viewer may not read it); 404 otherwise."""
-    return get_object_or_404(
-        # The essay's Markdown source (tens of kilobytes) is never shown with a comment.
-        Comment.objects.select_related("essay", "paragraph", "author").defer("essay__source"),
-        pk=comment_id,
-        essay__in=Essay.objects.published(),
-    )
+    comment = COMMENT_ON_PUBLISHED_ESSAY.get(comment_id=comment_id, now=timezone.now())
+    if comment is None:
+        raise Http404("No such comment.")
+    return comment
 
 
 def access_comment_for_reply(*, viewer, comment_id: int) -> Comment:
@@ -74,3 +91,32 @@ def access_comment_for_reply(*, viewer, comment_id: int) -> Comment:
     if comment.status != Comment.Status.PUBLISHED:
         raise Http404("No comment to reply to.")
     return comment
+
+
+def _paragraph_to_discuss(shape, *, slug, key, now):
+    return (
+        Paragraph.objects.live()
+        .commentable()
+        .filter(essay__in=Essay.objects.published(now=now), essay__slug=slug, key=key)
+    )
+
+
+# Every new comment on a paragraph comes through here, with its essay (made once).
+PARAGRAPH_TO_DISCUSS = CompiledObjects(
+    _paragraph_to_discuss,
+    model=Paragraph,
+    related=("essay",),
+    deferred={"essay": {"source"}},
+    slug="stand-in-slug-7340023",
+    key="stand-in-key-7340024",
+    now=datetime(1901, 2, 3, 4, 5, 6, 10, tzinfo=UTC),
+)
+
+
+def discussable_paragraph(*, slug: str, key: str) -> Paragraph:
+    """A live paragraph that takes comments, with its essay, on a published essay; 404
+    otherwise."""
+    paragraph = PARAGRAPH_TO_DISCUSS.get(slug=slug, key=key, now=timezone.now())
+    if paragraph is None:
+        raise Http404("No such paragraph to discuss.")
+    return paragraph

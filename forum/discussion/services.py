@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from essays.models import Essay, Paragraph
 from essays.services import check_can_publish
-from forum.compiled import CompiledQuery
+from forum.compiled import CompiledObjects, CompiledQuery
 from forum.refusals import Refused, consume_or_refuse
 
 from .access import can_read_text
@@ -102,6 +102,17 @@ AUTHOR_STANDING = CompiledQuery(
     author_id=-7_340_001,
     essay_id=-7_340_002,
     now=datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC),
+)
+
+
+def _parent_locked(shape, *, comment_id):
+    return Comment.objects.select_for_update(of=("self",)).filter(pk=comment_id)
+
+
+# The comment a reply answers, read afresh and locked, with its paragraph and its thread's
+# first comment (only the parent's row is locked).
+PARENT_LOCKED = CompiledObjects(
+    _parent_locked, model=Comment, related=("paragraph", "root"), comment_id=-7_340_025
 )
 
 
@@ -250,11 +261,9 @@ def comment_post(
         if parent is not None:
             # Read the parent afresh, locked: it may have been deleted since the form was shown.
             # Its thread's root comes in the same query (only the parent's row is locked).
-            parent = (
-                Comment.objects.select_for_update(of=("self",))
-                .select_related("paragraph", "root")
-                .get(pk=parent.pk)
-            )
+            parent = PARENT_LOCKED.get(comment_id=parent.pk)
+            if parent is None:
+                raise Refused(_("That comment is no longer there to reply to."), status=409)
             if parent.essay_id != essay.pk:
                 raise Refused(_("That comment belongs to another essay."), status=400)
             if parent.status != Comment.Status.PUBLISHED:

@@ -28,7 +28,12 @@ from forum.ratelimits import client_address
 from forum.refusals import Refused, refusal_response
 
 from . import annotations, member_pages, pages, services
-from .access import access_comment, access_comment_for_reply, can_read_text
+from .access import (
+    access_comment,
+    access_comment_for_reply,
+    can_read_text,
+    discussable_paragraph,
+)
 from .forms import DRAFTS_SESSION_KEY, CommentForm
 from .models import Comment, Guidelines
 from .policy import policy
@@ -651,15 +656,7 @@ def essay_comment(request, slug):
 def paragraph_comment(request, slug, key):
     # The paragraph and its essay in one query (what _published_essay and
     # _discussable_paragraph ask in two): every new comment on a paragraph comes here.
-    paragraph = get_object_or_404(
-        Paragraph.objects.live()
-        .commentable()
-        .filter(essay__in=Essay.objects.published())
-        .select_related("essay")
-        .defer("essay__source"),
-        essay__slug=slug,
-        key=key,
-    )
+    paragraph = discussable_paragraph(slug=slug, key=key)
     return _compose(request, essay=paragraph.essay, paragraph=paragraph)
 
 

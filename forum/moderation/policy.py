@@ -329,8 +329,10 @@ def author_standing(author, *, answered_by: int | None = None) -> Standing:
 
 
 # A post asks posting_limits, then hold_reasons: the first leaves the standing it read on
-# the author object for the second to take (and not keep: the next post reads afresh).
+# the author object for the second to take (and not keep: the next post reads afresh), or
+# that no one moderates.
 STANDING_FOR_THIS_POST = "_standing_for_this_post"
+NO_ONE_MODERATES = object()
 
 
 def posting_limits(*, author, parent: Comment | None = None) -> list[PostingLimit]:
@@ -338,6 +340,7 @@ def posting_limits(*, author, parent: Comment | None = None) -> list[PostingLimi
     reply to a member who never replied to them, replies an hour to such strangers. Like
     holds, none while no one can moderate."""
     if not moderators_exist():
+        setattr(author, STANDING_FOR_THIS_POST, NO_ONE_MODERATES)
         return []
     # A reply to another member: does that member ever answer this author (asked in the
     # same read as the standing)?
@@ -401,16 +404,17 @@ def hold_reasons(*, author, essay, body: str, editing: Comment | None = None) ->
     judged on the comment as readers would see it. While no one can moderate (a fresh
     install, before its owner makes a moderator) nothing waits: it would wait for ever,
     unseen."""
-    if not moderators_exist():
+    # (The author may be the request's lazy user: getattr and delattr reach the account.)
+    standing = getattr(author, STANDING_FOR_THIS_POST, None)
+    if standing is not None:
+        delattr(author, STANDING_FOR_THIS_POST)
+    if standing is NO_ONE_MODERATES or (standing is None and not moderators_exist()):
         return []
     from forum.discussion.markup import render_comment
 
     watched = word_list(WordRule.Kind.WATCHED)
-    standing = getattr(author, STANDING_FOR_THIS_POST, None)
     if standing is None:
         standing = author_standing(author)
-    else:
-        delattr(author, STANDING_FOR_THIS_POST)
     text, links = _seen(render_comment(body))
     premoderated = standing.premoderated
     if editing is not None and editing.status == Comment.Status.PUBLISHED:
