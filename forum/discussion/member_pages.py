@@ -35,9 +35,14 @@ from forum.cache import account_key, answers_known
 from forum.csrf import csrf_token
 
 from .forms import DRAFTS_SESSION_KEY
-from .hooks import partials, personal_comment_ids, variant_of
-from .models import Comment
-from .pages import CSRF_FIELD_BYTES, CSRF_PLACEHOLDER, PAGE_SECONDS, page_key
+from .hooks import partials, variant_of
+from .pages import (
+    CSRF_FIELD_BYTES,
+    CSRF_PLACEHOLDER,
+    PAGE_SECONDS,
+    page_key,
+    personal_comment_actions,
+)
 from .readers import UNREAD_NOTIFICATIONS, ReaderState, reader_key, reader_state
 
 # Where each reader's CSRF token field goes, in a kept page's pieces (None: it must be the
@@ -269,27 +274,6 @@ def _essay_header(request, page: MembersPage, essay: EssayRef) -> str:
 
 
 def _comment_actions(request, page: MembersPage, essay: EssayRef) -> dict[str, str]:
-    """The actions under the comments that differ for this reader: their own, and those in
-    threads they follow or mute."""
-    viewer = request.user
-    viewer_id = viewer.pk  # once: request.user is a lazy object, costly to ask each time
-    differing = {pk for pk, author_id in page.authors.items() if author_id == viewer_id}
-    differing |= personal_comment_ids(request, essay) & page.authors.keys()
-    if not differing:
-        return {}
-    comments = Comment.objects.filter(pk__in=differing).select_related("author", "essay")
-    template = get_template("discussion/_comment_personal.html")
-    return {
-        str(comment.pk): template.render(
-            {
-                "comment": comment,
-                "essay": comment.essay,
-                "user": viewer,
-                "moderator": False,
-                "request": request,
-                "discussion_hooks": partials(),
-                "csrf_token": CSRF_PLACEHOLDER,
-            }
-        )
-        for comment in comments
-    }
+    """The actions under the comments that differ for this reader, by the place's name."""
+    actions = personal_comment_actions(request, essay, page.authors)
+    return {str(pk): html for pk, html in actions.items()}

@@ -20,7 +20,7 @@ from django.contrib.auth.context_processors import PermWrapper
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.utils.safestring import mark_safe
 
 from essays.states import essay_state, essay_state_remember, state_key
@@ -341,28 +341,36 @@ def _render_shared(request, essay, template, **context) -> str:
     )
 
 
-def _personalised(request, essay, shared: SharedThreads) -> str:
+def personal_comment_actions(request, essay, authors: dict[int, int | None]) -> dict[int, str]:
+    """The actions under the comments of a shared page (`authors`: their authors' ids) that
+    differ for this reader, rendered for them: under their own comments, and those in
+    threads they follow or mute (one query; none when there are none)."""
     viewer = request.user
     viewer_id = viewer.pk  # once: request.user is a lazy object, costly to ask each time
-    differing = {pk for pk, author_id in shared.authors.items() if author_id == viewer_id}
-    differing |= personal_comment_ids(request, essay) & shared.authors.keys()
-    own_actions = {}
-    if differing:
-        comments = Comment.objects.filter(pk__in=differing).select_related("author", "essay")
-        for comment in comments:
-            own_actions[comment.pk] = render_to_string(
-                "discussion/_comment_personal.html",
-                {
-                    "comment": comment,
-                    "essay": essay,
-                    "user": viewer,
-                    "moderator": False,
-                    "request": request,
-                    "discussion_hooks": partials(),
-                    "csrf_token": CSRF_PLACEHOLDER,
-                },
-            )
+    differing = {pk for pk, author_id in authors.items() if author_id == viewer_id}
+    differing |= personal_comment_ids(request, essay) & authors.keys()
+    if not differing:
+        return {}
+    template = get_template("discussion/_comment_personal.html")
+    comments = Comment.objects.filter(pk__in=differing).select_related("author", "essay")
+    return {
+        comment.pk: template.render(
+            {
+                "comment": comment,
+                "essay": comment.essay,
+                "user": viewer,
+                "moderator": False,
+                "request": request,
+                "discussion_hooks": partials(),
+                "csrf_token": CSRF_PLACEHOLDER,
+            }
+        )
+        for comment in comments
+    }
 
+
+def _personalised(request, essay, shared: SharedThreads) -> str:
+    own_actions = personal_comment_actions(request, essay, shared.authors)
     pieces = shared.pieces
     html = "".join(
         [pieces[0]]
