@@ -187,8 +187,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters travel apart from the SQL, and a statement a connection has run a few times
     # is prepared: PostgreSQL parses and plans the site's same few queries once per
-    # connection, not on every request (a quarter of its work on a post).
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+    # connection, not on every request (a quarter of its work on a post). Behind a pooler
+    # that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode),
+    # DATABASE_PREPARED_STATEMENTS=false. The URL's own options (sslmode...) stay.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=5 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None,
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -309,3 +309,12 @@ def test_an_address_with_a_number_no_column_holds_is_not_found(client, discussio
     too_big = 2**70
     assert client.get(f"/comments/{too_big}/reply/").status_code == 404
     assert client.get(f"/comments/{too_big}/").status_code == 404
+
+
+@pytest.mark.parametrize("tail", ["p/%00/comment/", "p/a%00b/comment/", "p/%00/", "p/x%00/thread/"])
+def test_a_paragraph_key_no_paragraph_can_have_is_not_found(client, discussion, user, tail):
+    """(A NUL byte, which PostgreSQL refuses in text, is never asked of it.)"""
+    essay, paragraph, comments = discussion
+    client.force_login(user)
+    assert client.get(f"/essays/{essay.slug}/{tail}").status_code == 404
+    assert client.post(f"/essays/{essay.slug}/{tail}", {"body": "Kept?"}).status_code == 404

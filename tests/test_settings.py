@@ -1,5 +1,6 @@
 """Production settings refuse to start without what production needs, and say what is missing."""
 
+import json
 import os
 import subprocess
 import sys
@@ -157,3 +158,45 @@ def test_env_example_as_written_starts_once_the_required_values_are_filled():
     assert "WORKER_PRESUMED_DEAD_AFTER" in example and "DJANGO_HSTS_SECONDS" in example
     result = start(**{**example, **PRODUCTION})
     assert result.returncode == 0, result.stderr
+
+
+def database_options(**environ) -> dict:
+    """settings.DATABASES["default"]["OPTIONS"] as a process started with `environ` sees it."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_"))
+        and key not in ("DATABASE_URL", "SITE_URL", "REDIS_URL")
+    }
+    env.update(environ)
+    code = (
+        "import os, json; os.environ['DJANGO_SETTINGS_MODULE'] = 'forum.settings'; "
+        "from django.conf import settings; "
+        "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_postgresql_prepares_statements_and_keeps_the_urls_own_options():
+    """The server binds parameters and prepares repeated statements; what the address asks
+    of the connection (verify the server's certificate, a timeout) is kept."""
+    url = (
+        "postgres://margins@db.example.org:5432/margins"
+        "?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem&connect_timeout=3"
+    )
+    options = database_options(DJANGO_DEBUG="true", DATABASE_URL=url)
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
+    assert options["sslmode"] == "verify-full"
+    assert options["sslrootcert"] == "/etc/ssl/db-ca.pem"
+    assert options["connect_timeout"] == 3
+    # Behind a pooler that cannot keep prepared statements, they can be turned off.
+    off = database_options(
+        DJANGO_DEBUG="true", DATABASE_URL=url, DATABASE_PREPARED_STATEMENTS="false"
+    )
+    assert off["prepare_threshold"] is None and off["sslmode"] == "verify-full"

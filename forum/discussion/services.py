@@ -250,12 +250,18 @@ def comment_post(
     The returned comment carries `hold_reasons` (empty when it is published).
     """
     _check_member(author)
+    # The body is rendered before the transaction (on SQLite a transaction holds the whole
+    # database's write lock), and what is wrong with it is said after the author's standing
+    # (a suspended reader is told so, not that their text is empty).
+    try:
+        rendered, body_refusal = render_body(body), None
+    except Refused as refusal:
+        rendered, body_refusal = None, refusal
     with transaction.atomic():
         essay_open = _lock_author(author, essay)
-        # The body is checked after the author's standing (a suspended reader is told so, not
-        # that their text is empty), inside the transaction: only the author's own row is
-        # locked while it renders.
-        body, body_html = render_body(body)
+        if body_refusal is not None:
+            raise body_refusal
+        body, body_html = rendered
         if not essay_open:
             raise Refused(_("Comments are closed on this essay."), status=403)
         if parent is not None:

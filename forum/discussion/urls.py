@@ -18,20 +18,20 @@ urlpatterns = [
     # Whether others have written in an open discussion since it was shown (polled by
     # discussion.js).
     path("essays/<slug:slug>/new/", views.new_comments, name="essay_new_comments"),
-    path("essays/<slug:slug>/p/<str:key>/", views.paragraph_detail, name="paragraph_detail"),
+    path("essays/<slug:slug>/p/<slug:key>/", views.paragraph_detail, name="paragraph_detail"),
     path(
-        "essays/<slug:slug>/p/<str:key>/thread/",
+        "essays/<slug:slug>/p/<slug:key>/thread/",
         views.paragraph_thread,
         name="paragraph_thread",
     ),
-    path("essays/<slug:slug>/p/<str:key>/feed/", feeds.paragraph_feed, name="paragraph_feed"),
+    path("essays/<slug:slug>/p/<slug:key>/feed/", feeds.paragraph_feed, name="paragraph_feed"),
     path(
-        "essays/<slug:slug>/p/<str:key>/new/",
+        "essays/<slug:slug>/p/<slug:key>/new/",
         views.new_comments,
         name="paragraph_new_comments",
     ),
     path(
-        "essays/<slug:slug>/p/<str:key>/comment/",
+        "essays/<slug:slug>/p/<slug:key>/comment/",
         views.paragraph_comment,
         name="paragraph_comment",
     ),

@@ -109,21 +109,26 @@ def notification_settings_set(*, user, email: str, follow_on_post: bool) -> Noti
 
 
 # Whether a member follows what they post in, kept in the cache: every post asks it. Saving
-# or deleting their settings (the service, the admin, an account deleted) forgets it.
-FOLLOWS_ON_POST_SECONDS = 24 * 60 * 60
+# or deleting their settings (the service, the admin, an account deleted) moves their entry's
+# generation on: an answer read from the database before the change and kept after it bears
+# the old generation, and is not believed.
+FOLLOWS_ON_POST_SECONDS = 10 * 60  # also bounds a change made while Redis was away
 
 
-def _follows_on_post_key(user_id) -> str:
-    return f"subscriptions:follows-on-post:{user_id}"
+def _follows_on_post_keys(user_id) -> tuple[str, str]:
+    key = f"subscriptions:follows-on-post:{user_id}"
+    return key, f"{key}:generation"
 
 
 def follows_on_post(user_id: int) -> bool:
     """Whether this member follows the threads they post in (the default, with no settings
     saved: reading creates no row)."""
-    key = _follows_on_post_key(user_id)
-    kept = cache.get(key)
-    if kept is not None:
-        return kept
+    key, generation_key = _follows_on_post_keys(user_id)
+    found = cache.get_many([key, generation_key])
+    generation = found.get(generation_key, 0)
+    kept = found.get(key)
+    if kept is not None and kept[0] == generation:
+        return kept[1]
     saved = (
         NotificationSettings.objects.filter(user_id=user_id)
         .values_list("follow_on_post", flat=True)
@@ -131,16 +136,22 @@ def follows_on_post(user_id: int) -> bool:
     )
     if saved is None:
         saved = NotificationSettings._meta.get_field("follow_on_post").default
-    cache.set(key, saved, FOLLOWS_ON_POST_SECONDS)
+    cache.set(key, (generation, saved), FOLLOWS_ON_POST_SECONDS)
     return saved
 
 
 def forget_follows_on_post(sender, instance, **kwargs) -> None:
-    """Receiver of NotificationSettings' post_save and post_delete: now, and again once the
-    change is committed (a post in between would remember the setting from before)."""
-    key = _follows_on_post_key(instance.user_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    """Receiver of NotificationSettings' post_save and post_delete: the kept answer's
+    generation moves on now, and again once the change is committed (a post in between
+    would read the setting from before it)."""
+    _, generation_key = _follows_on_post_keys(instance.user_id)
+
+    def move_on():
+        cache.add(generation_key, 0, timeout=None)
+        cache.incr(generation_key)
+
+    move_on()
+    transaction.on_commit(move_on)
 
 
 def on_comment_published(sender, comment: Comment, **kwargs) -> None:

@@ -502,3 +502,15 @@ def test_threads_reattached_before_the_text_was_kept_get_it_back(veteran, modera
         "orphaned",
         None,
     )
+
+
+def test_a_suspended_reader_is_told_of_the_suspension_whatever_their_text(suspended, essay):
+    """Their standing is asked before their text is judged: an empty or blocked text is
+    not what stops them."""
+    WordRule.objects.create(word="forbidden", kind=WordRule.Kind.BLOCKED)
+    for body in ("", "   ", "A forbidden word.", "A fine thought."):
+        with pytest.raises(Refused) as refused:
+            discussion.comment_post(author=suspended, essay=essay, body=body)
+        assert refused.value.status == 403
+        assert "suspended" in refused.value.message and "Spamming" in refused.value.message
+    assert not Comment.objects.filter(author=suspended).exists()

@@ -59,3 +59,29 @@ def test_the_preference_changed_after_posting_counts_from_the_next_post(post, es
     NotificationSettings.objects.filter(user=alice).delete()
     fourth = post(alice, essay, "The default again.")
     assert thread_level(alice, fourth) == FOLLOW
+
+
+def test_a_preference_saved_while_a_post_reads_it_is_not_believed_afterwards(
+    post, essay, alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A post reads the preference from the database; before it keeps the answer, the member
+    saves the opposite (committed, forgotten). The answer kept is from before the change:
+    the next post must not believe it."""
+    from django.core.cache import cache as shared_cache
+
+    services.notification_settings_set(user=alice, email="never", follow_on_post=True)
+
+    class SavedInBetween:
+        def __getattr__(self, name):
+            return getattr(shared_cache, name)
+
+        def set(self, key, value, timeout=None):
+            with django_capture_on_commit_callbacks(execute=True):
+                services.notification_settings_set(user=alice, email="never", follow_on_post=False)
+            shared_cache.set(key, value, timeout)
+
+    monkeypatch.setattr(services, "cache", SavedInBetween())
+    assert services.follows_on_post(alice.pk) is True  # read before the change
+    monkeypatch.undo()
+    top = post(alice, essay, "After the change.")
+    assert thread_level(alice, top) is None
