@@ -42,6 +42,7 @@ from .pages import (
     PAGE_SECONDS,
     page_key,
     personal_comment_actions,
+    squeezed,
 )
 from .readers import UNREAD_NOTIFICATIONS, ReaderState, reader_key, reader_state
 
@@ -75,7 +76,7 @@ class MembersPage:
     essay_headers: dict[tuple, str] = field(init=False, default_factory=dict)
 
     def __post_init__(self, html: str):
-        parts = PERSONAL_PLACE.split(html)
+        parts = PERSONAL_PLACE.split(squeezed(html))
         self.pieces = []
         for index in range(0, len(parts), 3):
             self.pieces += _sendable(parts[index])

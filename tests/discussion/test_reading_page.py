@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from essays.services import essay_import
 from forum.discussion.models import Comment
-from tests.conftest import SEED_TEXT, add_comment, essay_source
+from tests.conftest import SEED_TEXT, add_comment, essay_source, make_user, post
 
 NS = "{http://www.w3.org/1999/xhtml}"
 ASCII_SPACE = re.compile(r"[ \t\r\n]+")  # not \s: the title's non-breaking space is content
@@ -300,3 +300,33 @@ def test_pages_send_a_content_security_policy_without_inline_code(client, seeded
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     content = response.content.decode()
     assert "<script>" not in content and " style=" not in content and "<style" not in content
+
+
+def test_a_kept_page_leaves_out_indentation_between_tags_and_nothing_else():
+    from forum.discussion.pages import squeezed
+
+    html = (
+        '<ul>\n    <li><a href="#">One</a>\n      <a href="#">Two</a></li>\n  </ul>\n'
+        "<p>Words  and\n   more words</p>\n"
+        "<pre><code>def f():\n    return 1\n\n    <b>kept</b>\n</code></pre>\n  <div>\n"
+        '<textarea name="body">\n   indented draft\n   <i>\n</textarea>\n   <span title="a\n   b">'
+    )
+    assert squeezed(html) == (
+        '<ul>\n<li><a href="#">One</a>\n<a href="#">Two</a></li>\n</ul>\n'
+        "<p>Words  and\n   more words</p>\n"
+        "<pre><code>def f():\n    return 1\n\n    <b>kept</b>\n</code></pre>\n<div>\n"
+        '<textarea name="body">\n   indented draft\n   <i>\n</textarea>\n<span title="a\n   b">'
+    )
+
+
+def test_code_in_a_comment_keeps_its_indentation_on_the_kept_pages(client, seeded_essay, user):
+    """Visitors' and members' essay pages are kept squeezed: a code block is not."""
+    code = "```\ndef answer():\n    return 42\n```"
+    post(user, seeded_essay, body=f"Consider:\n\n{code}")
+    reader = make_user("reader-of-code@example.org", "Reader")
+    member = Client()
+    member.force_login(reader)
+    for visitor_or_member in (client, member):
+        page = visitor_or_member.get(seeded_essay.get_absolute_url()).content.decode()
+        assert "def answer():\n    return 42" in page
+        assert ">\n    <" not in page  # indentation between tags is gone
