@@ -74,6 +74,12 @@ class CompiledQuery:
             positions = [i for i, param in enumerate(params) if _same(param, sent)]
             places[name] = (positions, adapt)
         taken = {position for positions, _adapt in places.values() for position in positions}
+        stand_ins_sent = [adapt(self.stand_ins[name]) for name, (_p, adapt) in places.items()]
+        if any(param == sent for i, param in enumerate(params) if i not in taken
+               for sent in stand_ins_sent):  # fmt: skip
+            # A stand-in sent in another form (wrapped for the database's types): its place
+            # is not sure, so neither is the SQL.
+            return None
         if any(_a_time(param) for i, param in enumerate(params) if i not in taken):
             # A time the queryset took for itself (timezone.now(), say) would be kept for
             # ever: such a query must take it as one of its values.

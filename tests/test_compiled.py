@@ -144,6 +144,7 @@ def test_the_authors_standing_answers_as_the_orm_does(make_essay):
                 tuple(map(bool, row)) for row in orm
             ]
             assert tuple(map(bool, compiled[0])) == (is_open, *expected[name][1:]), name
+    assert None not in services.AUTHOR_STANDING._made.values()
     # A deactivated account: no row, so no post.
     members["free"].is_active = False
     members["free"].save()
@@ -281,6 +282,7 @@ def test_the_paragraph_to_discuss_is_loaded_as_select_related_does(discussion):
     same_row(loaded.essay, read.essay)
     assert PARAGRAPH_TO_DISCUSS.get(slug=essay.slug, key="nosuchkey", now=timezone.now()) is None
     assert PARAGRAPH_TO_DISCUSS.get(slug="nope", key=paragraph.key, now=timezone.now()) is None
+    assert None not in PARAGRAPH_TO_DISCUSS.query._made.values()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -303,6 +305,7 @@ def test_the_parent_of_a_reply_is_read_locked_with_its_paragraph_and_thread(make
         else:
             same_row(loaded.root, read.root)
             assert loaded.root.locked_at is not None
+    assert None not in services.PARENT_LOCKED.query._made.values()
 
 
 def test_an_address_with_a_number_no_column_holds_is_not_found(client, discussion):
@@ -318,3 +321,21 @@ def test_a_paragraph_key_no_paragraph_can_have_is_not_found(client, discussion, 
     client.force_login(user)
     assert client.get(f"/essays/{essay.slug}/{tail}").status_code == 404
     assert client.post(f"/essays/{essay.slug}/{tail}", {"body": "Kept?"}).status_code == 404
+
+
+def test_a_value_sent_in_another_form_than_its_stand_in_answers_right(db, user, other_user):
+    """However the database's adapter sends a value (plain, or wrapped for its type), the
+    rows are the ORM's: a stand-in found in a form it cannot replace makes no SQL."""
+    from django.db.models import IntegerField, Value
+
+    def build(shape, *, number):
+        return (
+            Comment.objects.annotate(number=Value(number, output_field=IntegerField()))
+            .filter(author_id=number)
+            .values_list("pk", "number")
+        )
+
+    compiled = CompiledQuery(build, number=-7_340_997)
+    mine, theirs = add_comment_for(user), add_comment_for(other_user)
+    assert compiled.rows(number=user.pk) == [(mine.pk, user.pk)]
+    assert compiled.rows(number=other_user.pk) == [(theirs.pk, other_user.pk)]
