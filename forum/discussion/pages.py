@@ -61,7 +61,7 @@ PAGE_SECONDS = 24 * 3600
 # The templates indent their tags for whoever reads them; a page kept for everyone is sent
 # thousands of times, so the white space that only separates two tags (a line break and the
 # next line's indentation) is kept as the line break alone: a browser shows both as the same
-# single space, and no text or attribute changes. A seventh of the essay page's bytes, at
+# single space, and no text or attribute changes. An eighth of the essay page's bytes, at
 # write time. <pre> and <textarea> keep every character.
 _KEEPS_ITS_WHITE_SPACE = re.compile(
     r"(<pre[\s>].*?</pre>|<textarea[\s>].*?</textarea>)", re.S | re.I

@@ -43,8 +43,14 @@ from .threads import revisions_after
 IDS_PER_QUERY = 900
 
 
+def _confirmed_addresses(user, email):
+    """The member's confirmed address that is their account's address (either may be an
+    expression: OuterRef in the query that locks the author)."""
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True)
+
+
 def has_verified_email(user) -> bool:
-    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+    return _confirmed_addresses(user, user.email).exists()
 
 
 def _unconfirmed_address(user) -> Refused:
@@ -87,11 +93,7 @@ def _author_standing(policy_in_use, *, author_id, essay_id, now):
         .annotate(
             essay_open=Exists(Essay.objects.filter(pk=essay_id, comments_open=True)),
             refused=policy_in_use.posting_refused(OuterRef("pk"), now=now),
-            verified=Exists(
-                EmailAddress.objects.filter(
-                    user=OuterRef("pk"), email__iexact=OuterRef("email"), verified=True
-                )
-            ),
+            verified=Exists(_confirmed_addresses(OuterRef("pk"), OuterRef("email"))),
         )
         .values_list("essay_open", "refused", "verified")[:1]
     )
