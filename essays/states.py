@@ -6,10 +6,16 @@ A write that changes what readers see bumps the version in the database
 transaction commits (a reader may have cached the old state in between). A state is
 remembered only for STATE_SECONDS, which bounds what a lost invalidation (a Redis outage,
 when each process falls back to its own memory) could leave stale.
+
+Each forgetting is also announced to every web process (forum/cache.py's NearCache): a
+process that keeps an essay's state and reading page in its own memory, so as not to ask
+Redis for them on every request, forgets them when it hears of the change.
 """
 
 from django.core.cache import cache
 from django.db import transaction
+
+from forum.cache import announce_changed
 
 STATE_SECONDS = 60
 
@@ -27,7 +33,9 @@ def essay_state_remember(slug: str, version: int) -> None:
 
     cache.set(state_key(slug), version, STATE_SECONDS)
     if not Essay.objects.filter(slug=slug, discussion_version=version).exists():
-        cache.delete(state_key(slug))
+        # Another process may have read the state meanwhile, after its writer announced
+        # the change: it hears of it again.
+        _forget_everywhere([state_key(slug)], [slug])
 
 
 def essay_state(slug: str, *, known: int | None = None) -> int | None:
@@ -53,5 +61,10 @@ def essay_states_forget(slugs: list[str]) -> None:
     keys = [state_key(slug) for slug in slugs]
     if not keys:
         return
+    _forget_everywhere(keys, slugs)
+    transaction.on_commit(lambda: _forget_everywhere(keys, slugs))
+
+
+def _forget_everywhere(keys: list[str], slugs: list[str]) -> None:
     cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    announce_changed(slugs)

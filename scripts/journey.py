@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from scripts.stack import (
@@ -36,6 +37,7 @@ from scripts.stack import (
 
 SEED_ESSAY = "/essays/stalinism-the-inner-truth-of-bolshevism/"
 PASSWORD = "a long passphrase for the journey"
+VISITORS_AT_ONCE = 8
 
 
 def sign_up_and_confirm(site: str, mail: MailServer, address: str, name: str) -> Reader:
@@ -78,8 +80,11 @@ def walk(site: str, mail: MailServer) -> None:
     step("Bob signs up and confirms his address")
     bob = sign_up_and_confirm(site, mail, "bob@example.org", "Bob Journey")
 
-    step("Alice comments on a paragraph (posting follows her thread)")
     paragraph = f"{SEED_ESSAY}p/{key}/"
+    step("Visitors read the paragraph's page, from both web workers (each keeps it)")
+    every_visitor_sees(site, paragraph, "thought on this paragraph.", present=False)
+
+    step("Alice comments on a paragraph (posting follows her thread)")
     status, headers, _ = alice.submit(
         paragraph, action_contains="/comment/", body="Alice's thought on this paragraph."
     )
@@ -87,6 +92,8 @@ def walk(site: str, mail: MailServer) -> None:
     status, _, page = visitor.get(paragraph)
     assert "thought on this paragraph." in page, "Alice's comment is not on the paragraph's page"
     alices_comment = find(r'id="c-(\d+)"', page, "Alice's comment")
+    step("Every visitor sees it at once, whichever worker answers")
+    every_visitor_sees(site, paragraph, "thought on this paragraph.")
 
     step("Alice follows the whole essay as well")
     status, _, _ = alice.submit(SEED_ESSAY, action_contains="/subscriptions/set/", level="follow")
@@ -103,6 +110,7 @@ def walk(site: str, mail: MailServer) -> None:
         what="the worker sent Alice no email about Bob's reply",
     )[0]
     assert "Bob answers Alice." in text_of(reply_email)
+    every_visitor_sees(site, paragraph, "Bob answers Alice.")
     assert reply_email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     unsubscribe = find(r"<(http[^>]+)>", reply_email["List-Unsubscribe"], "unsubscribe link")
     assert unsubscribe.startswith(site), f"the email links elsewhere: {unsubscribe}"
@@ -129,6 +137,20 @@ def walk(site: str, mail: MailServer) -> None:
     step("Health check: database, cache and worker all ok")
     status, _, body = visitor.get("/healthz")
     assert status == 200 and '"status": "ok"' in body, body
+
+
+def every_visitor_sees(site: str, path: str, text: str, *, present: bool = True) -> None:
+    """VISITORS_AT_ONCE visitors, each with no cookie, ask for the page at the same moment,
+    three times: every web worker answers some (a worker serves one request at a time), and
+    each must show `text` (or not). A worker keeps a reading page in its own memory until
+    another announces a change (forum/cache.py's NearCache): none may show it stale."""
+    with ThreadPoolExecutor(VISITORS_AT_ONCE) as pool:
+        for _ in range(3):
+            pages = list(pool.map(lambda _: Reader(site).get(path), range(VISITORS_AT_ONCE)))
+            for status, _, page in pages:
+                assert status == 200, f"{path} answered {status}"
+                how = "without" if present else "with"
+                assert (text in page) == present, f"a visitor was shown {path} {how} {text!r}"
 
 
 def nginx_in_front(*, web_port: int, https_port: int, http_port: int, folder: Path) -> Process:

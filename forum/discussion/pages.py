@@ -24,6 +24,7 @@ from django.template.loader import get_template, render_to_string
 from django.utils.safestring import mark_safe
 
 from essays.states import essay_state, essay_state_remember, state_key
+from forum.cache import forget_near, get_many_near
 from forum.csrf import csrf_token
 
 from .hooks import GENERIC_MEMBER, partials, personal_comment_ids
@@ -136,10 +137,12 @@ def everyones_page_cached(
     request, *, slug: str, variant: tuple[str, ...], cache_only: bool = False
 ):
     """The page, if it was made at the essay's current version; 304 if the browser has it;
-    else None. One round trip to the cache, none to the database (but once a minute, when
-    the essay's state is looked up again; never with `cache_only`: None then)."""
+    else None. At most one round trip to the cache (none while this process keeps what it
+    was told: forum/cache.py's NearCache), none to the database (but once a minute, when the
+    essay's state is looked up again; never with `cache_only`: None then)."""
     key = page_key(slug, *variant)
-    found = cache.get_many([state_key(slug), key])
+    # Kept in this process until the essay's state is forgotten (essays/states.py).
+    found = get_many_near(slug, [state_key(slug), key])
     known, (made_at, name) = found.get(state_key(slug)), found.get(key, (None, None))
     if known is None and (made_at is None or cache_only):
         return None  # rendered now, and the state remembered then
@@ -207,6 +210,8 @@ def everyones_page(request, *, essay, variant: tuple[str, ...], template: str, c
     # Only a version still current becomes the essay's known state: a writer may have
     # moved on while this page was rendered.
     essay_state_remember(essay.slug, version)
+    # What this process kept of the essay's pages (if anything led here) is out of date.
+    forget_near([essay.slug])
     return _answer(request, page, etag)
 
 

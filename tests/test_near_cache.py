@@ -1,0 +1,157 @@
+"""Entries kept near (forum/cache.py's NearCache): a web process keeps an essay's state and
+reading page in its own memory, and forgets them when any process announces the essay
+changed. Two backends stand for two web processes: each has its own memory and its own
+subscription, as two gunicorn workers would.
+
+Needs Redis: CI runs this with REDIS_URL set (the suite's second run)."""
+
+import os
+import secrets
+
+import pytest
+import redis
+
+from forum import cache as near_module
+from forum.cache import EVERY_GROUP, FailSoftRedisCache
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("REDIS_URL"), reason="CI runs this with REDIS_URL set"
+)
+
+
+def web_process(prefix: str) -> FailSoftRedisCache:
+    return FailSoftRedisCache(
+        os.environ["REDIS_URL"],
+        {"KEY_PREFIX": prefix, "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}},
+    )
+
+
+@pytest.fixture
+def processes():
+    """Two web processes sharing one Redis, under a prefix of this test's own."""
+    prefix = f"near-test-{secrets.token_hex(4)}"
+    first, second = web_process(prefix), web_process(prefix)
+    yield first, second
+    for backend in (first, second):
+        if backend.near.listener:
+            backend.near.listener.close()
+    first.delete_many(["state", "page", "other-page"])
+
+
+def behind_their_back(backend: FailSoftRedisCache, **values) -> None:
+    """Changes entries in Redis without announcing it, as no writer of ours does: whoever
+    still answers the old value answers from its own memory."""
+    backend.set_many(values)
+
+
+def test_a_process_keeps_what_it_was_told_until_a_change_is_announced(processes):
+    reader, writer = processes
+    writer.set_many({"state": 1, "page": (1, "a")})
+    assert reader.near.get_many("essay", ["state", "page"]) == {"state": 1, "page": (1, "a")}
+    behind_their_back(writer, state=2)
+    # Kept: not asked of Redis again.
+    assert reader.near.get_many("essay", ["state", "page"]) == {"state": 1, "page": (1, "a")}
+    writer.near.announce(["essay"])
+    assert reader.near.get_many("essay", ["state", "page"]) == {"state": 2, "page": (1, "a")}
+
+
+def test_an_announcement_names_the_groups_it_forgets(processes):
+    reader, writer = processes
+    writer.set_many({"state": 1, "other-page": "x"})
+    reader.near.get_many("essay", ["state"])
+    reader.near.get_many("another essay", ["other-page"])
+    behind_their_back(writer, state=2, **{"other-page": "y"})
+    writer.near.announce(["essay"])
+    assert reader.near.get_many("essay", ["state"]) == {"state": 2}
+    assert reader.near.get_many("another essay", ["other-page"]) == {"other-page": "x"}
+    writer.near.announce([EVERY_GROUP])
+    assert reader.near.get_many("another essay", ["other-page"]) == {"other-page": "y"}
+
+
+def test_the_writer_forgets_at_once_too(processes):
+    reader, _ = processes
+    reader.set("state", 1)
+    reader.near.get_many("essay", ["state"])
+    behind_their_back(reader, state=2)
+    reader.near.announce(["essay"])
+    assert reader.near.get_many("essay", ["state"]) == {"state": 2}
+
+
+def test_what_is_missing_is_asked_again(processes):
+    reader, writer = processes
+    assert reader.near.get_many("essay", ["state", "page"]) == {}
+    writer.set_many({"state": 1, "page": (1, "a")})
+    assert reader.near.get_many("essay", ["state", "page"]) == {"state": 1, "page": (1, "a")}
+
+
+def test_several_pages_of_one_essay_are_kept_side_by_side(processes):
+    reader, writer = processes
+    writer.set_many({"state": 1, "page": "essay page", "other-page": "paragraph page"})
+    reader.near.get_many("essay", ["state", "page"])
+    reader.near.get_many("essay", ["state", "other-page"])
+    behind_their_back(writer, page="changed", **{"other-page": "changed"})
+    assert reader.near.get_many("essay", ["state", "page"])["page"] == "essay page"
+    assert reader.near.get_many("essay", ["state", "other-page"])["other-page"] == "paragraph page"
+
+
+def test_nothing_is_kept_longer_than_near_seconds(processes, monkeypatch):
+    reader, writer = processes
+    writer.set("state", 1)
+    reader.near.get_many("essay", ["state"])
+    behind_their_back(writer, state=2)
+    monkeypatch.setattr(near_module, "NEAR_SECONDS", 0)
+    assert reader.near.get_many("essay", ["state"]) == {"state": 2}
+
+
+def test_a_lost_subscription_forgets_everything_and_keeps_nothing_until_renewed(
+    processes, monkeypatch
+):
+    reader, writer = processes
+    writer.set("state", 1)
+    reader.near.get_many("essay", ["state"])
+    # Redis drops the listener's connection (a restart, a network cut): whatever was
+    # announced meanwhile is unknown.
+    address = "%s:%s" % reader.near.listener.connection._sock.getsockname()[:2]
+    redis.Redis.from_url(os.environ["REDIS_URL"]).client_kill(address)
+    behind_their_back(writer, state=2)
+    assert reader.near.get_many("essay", ["state"]) == {"state": 2}
+    assert reader.near.listener is None
+    behind_their_back(writer, state=3)
+    assert reader.near.get_many("essay", ["state"]) == {"state": 3}, "kept while not listening"
+    # A moment later it listens again, and keeps again.
+    monkeypatch.setattr(near_module, "RETRY_INTERVAL", 0)
+    assert reader.near.get_many("essay", ["state"]) == {"state": 3}
+    assert reader.near.listener is not None
+    behind_their_back(writer, state=4)
+    assert reader.near.get_many("essay", ["state"]) == {"state": 3}
+    writer.near.announce(["essay"])
+    assert reader.near.get_many("essay", ["state"]) == {"state": 4}
+
+
+def test_too_many_announcements_at_once_forget_everything(processes):
+    reader, writer = processes
+    writer.set_many({"state": 1, "other-page": "x"})
+    reader.near.get_many("another essay", ["other-page"])
+    behind_their_back(writer, **{"other-page": "y"})
+    # None of them names the group kept; so many may not be all there is to hear.
+    writer.near.announce([f"essay {n}" for n in range(near_module.MOST_ANNOUNCEMENTS_AT_ONCE + 1)])
+    assert reader.near.get_many("another essay", ["other-page"]) == {"other-page": "y"}
+
+
+def test_clearing_the_cache_forgets_everywhere(processes):
+    reader, writer = processes
+    writer.set("state", 1)
+    reader.near.get_many("essay", ["state"])
+    writer.clear()
+    assert reader.near.get_many("essay", ["state"]) == {}
+
+
+def test_nothing_is_kept_from_the_stand_in_memory(processes):
+    """With Redis away, each process answers from its own memory: nothing there is an
+    answer another process's announcement would correct."""
+    reader = web_process("near-test-away")
+    reader._servers = ["redis://127.0.0.1:1/0"]  # nothing listens there
+    reader.set("state", 1)
+    assert reader.failing_since is not None
+    assert reader.near.get_many("essay", ["state"]) == {"state": 1}
+    assert reader.near.kept == {}
