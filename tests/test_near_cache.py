@@ -111,7 +111,8 @@ def test_a_lost_subscription_forgets_everything_and_keeps_nothing_until_renewed(
     reader.near.get_many("essay", ["state"])
     # Redis drops the listener's connection (a restart, a network cut): whatever was
     # announced meanwhile is unknown.
-    address = "%s:%s" % reader.near.listener.connection._sock.getsockname()[:2]
+    host, port = reader.near.listener.connection._sock.getsockname()[:2]
+    address = f"{host}:{port}"
     redis.Redis.from_url(os.environ["REDIS_URL"]).client_kill(address)
     behind_their_back(writer, state=2)
     assert reader.near.get_many("essay", ["state"]) == {"state": 2}
@@ -155,3 +156,33 @@ def test_nothing_is_kept_from_the_stand_in_memory(processes):
     assert reader.failing_since is not None
     assert reader.near.get_many("essay", ["state"]) == {"state": 1}
     assert reader.near.kept == {}
+
+
+def test_a_reading_page_served_again_asks_redis_nothing(seeded_essay, monkeypatch):
+    """The site's own cache, as production has it: a visitor's page, once kept near, is
+    served without a round trip; a change announced, it is asked for again."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    from tests.conftest import add_comment, make_user
+
+    assert isinstance(cache._connections["default"], FailSoftRedisCache)
+    commands = []
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(connection, command, *args, **kwargs):
+        commands.append(command)
+        return send(connection, command, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+    url = seeded_essay.get_absolute_url()
+    for _ in range(2):  # rendered, then served and kept
+        assert Client().get(url).status_code == 200
+    commands.clear()
+    assert Client().get(url).status_code == 200
+    assert commands == []
+    add_comment(seeded_essay, author=make_user("near@example.org", "Near"), body="Heard at once.")
+    commands.clear()
+    page = Client().get(url).content.decode()
+    assert "Heard at once." in page
+    assert commands, "the page was not asked for again"
