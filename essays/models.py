@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .states import essay_states_forget
+from .states import essay_states_changed
 
 
 class EssayQuerySet(models.QuerySet):
@@ -15,7 +15,7 @@ class EssayQuerySet(models.QuerySet):
     def discussion_changed(self) -> int:
         """Say that what readers see of these essays has changed: their cached pages are
         no longer the pages (see Essay.discussion_version and states.py)."""
-        # One statement, which also names the essays whose state to forget (every post
+        # One statement, which also names the essays and the versions it made (every post
         # comes through here: the ORM's update returns no rows, and would cost a read too).
         try:
             essays, params = self.order_by().values("pk").query.sql_with_params()
@@ -28,13 +28,13 @@ class EssayQuerySet(models.QuerySet):
         statement = (
             f"UPDATE {table} SET {version} = {version} + 1 "  # noqa: S608
             f"WHERE {connection.ops.quote_name('id')} IN ({essays}) "
-            f"RETURNING {connection.ops.quote_name('slug')}"
+            f"RETURNING {connection.ops.quote_name('slug')}, {version}"
         )
         with connection.cursor() as cursor:
             cursor.execute(statement, params)
-            slugs = [slug for (slug,) in cursor.fetchall()]
-        essay_states_forget(slugs)
-        return len(slugs)
+            versions = dict(cursor.fetchall())
+        essay_states_changed(versions)
+        return len(versions)
 
 
 class Essay(models.Model):

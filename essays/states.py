@@ -2,20 +2,22 @@
 discussion_version, kept in the shared cache under its slug.
 
 A write that changes what readers see bumps the version in the database
-(EssayQuerySet.discussion_changed) and forgets the cached state at once and again after its
-transaction commits (a reader may have cached the old state in between). A state is
-remembered only for STATE_SECONDS, which bounds what a lost invalidation (a Redis outage,
-when each process falls back to its own memory) could leave stale.
+(EssayQuerySet.discussion_changed), forgets the cached state at once, and after its
+transaction commits stores the version it made. A state only ever grows in the cache
+(forum/cache.py's raise_to): a page rendered from before the write, and finished after it,
+cannot put its older version back. A state is remembered only for STATE_SECONDS, which
+bounds what a lost invalidation (a Redis outage, when each process falls back to its own
+memory) could leave stale.
 
-Each forgetting is also announced to every web process (forum/cache.py's NearCache): a
-process that keeps an essay's state and reading page in its own memory, so as not to ask
-Redis for them on every request, forgets them when it hears of the change.
+Each change is also announced to every web process (forum/cache.py's NearCache): a process
+that keeps an essay's state and reading page in its own memory, so as not to ask Redis for
+them on every request, forgets them when it hears of the change.
 """
 
 from django.core.cache import cache
 from django.db import transaction
 
-from forum.cache import announce_changed
+from forum.cache import announce_changed, raise_to
 
 STATE_SECONDS = 60
 
@@ -28,14 +30,14 @@ def essay_state_remember(slug: str, version: int) -> None:
     """Remember `version` as the essay's state, unless a writer has moved on meanwhile.
 
     The version is checked after it is stored, not before: a writer who commits after the
-    check forgets the state after it was stored, and one who committed before is seen."""
+    check stores its own version after this one, and one who committed before is seen."""
     from .models import Essay  # models imports this module
 
-    cache.set(state_key(slug), version, STATE_SECONDS)
+    raise_to(state_key(slug), version, STATE_SECONDS)
     if not Essay.objects.filter(slug=slug, discussion_version=version).exists():
         # Another process may have read the state meanwhile, after its writer announced
         # the change: it hears of it again.
-        _forget_everywhere([state_key(slug)], [slug])
+        _forget_everywhere([slug])
 
 
 def essay_state(slug: str, *, known: int | None = None) -> int | None:
@@ -57,14 +59,22 @@ def essay_state(slug: str, *, known: int | None = None) -> int | None:
     return version
 
 
-def essay_states_forget(slugs: list[str]) -> None:
-    keys = [state_key(slug) for slug in slugs]
-    if not keys:
+def essay_states_changed(versions: dict[str, int]) -> None:
+    """These essays' discussion changed, to these versions, in the current transaction."""
+    slugs = list(versions)
+    if not slugs:
         return
-    _forget_everywhere(keys, slugs)
-    transaction.on_commit(lambda: _forget_everywhere(keys, slugs))
+    # Readers rendering meanwhile see the database as it was: let them.
+    _forget_everywhere(slugs)
+    transaction.on_commit(lambda: _store_everywhere(versions))
 
 
-def _forget_everywhere(keys: list[str], slugs: list[str]) -> None:
-    cache.delete_many(keys)
+def _forget_everywhere(slugs: list[str]) -> None:
+    cache.delete_many([state_key(slug) for slug in slugs])
     announce_changed(slugs)
+
+
+def _store_everywhere(versions: dict[str, int]) -> None:
+    for slug, version in versions.items():
+        raise_to(state_key(slug), version, STATE_SECONDS)
+    announce_changed(list(versions))

@@ -8,7 +8,6 @@ the cache is down. Redis is tried again every RETRY_INTERVAL, so the site is bac
 shared cache a moment after Redis answers again.
 """
 
-import hashlib
 import logging
 import os
 import threading
@@ -56,6 +55,38 @@ return false
 """
 
 
+# SET a number unless the key holds a greater one (Django stores an int as its digits).
+RAISE_TO = """
+local current = tonumber(redis.call('GET', KEYS[1]))
+if current and current >= tonumber(ARGV[1]) then
+    return 0
+end
+if tonumber(ARGV[2]) > 0 then
+    redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+else
+    redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+"""
+
+
+def raise_in(backend, key: str, value: int, timeout: float) -> None:
+    """raise_to in a cache of this process's own (one process: no one writes in between
+    but its own threads, and a version only grows)."""
+    current = backend.get(key)
+    if not isinstance(current, int) or current < value:
+        backend.set(key, value, timeout)
+
+
+def raise_to(key: str, value: int, timeout: float) -> None:
+    """Store the number `value` under `key` in the cache unless it holds a greater one."""
+    shared = getattr(cache, "raise_to", None)  # FailSoftRedisCache's
+    if shared is not None:
+        shared(key, value, timeout)
+    else:
+        raise_in(cache, key, value, timeout)
+
+
 class ReusedClientRedisCacheClient(RedisCacheClient):
     """Django's Redis client, keeping one redis.Redis per connection pool.
 
@@ -69,6 +100,7 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
         super().__init__(servers, **options)
         self._clients = {}
         self._incr_existing = None
+        self._raise = None
 
     def get_client(self, key=None, *, write=False):
         index = self._get_connection_pool_index(write)
@@ -88,6 +120,12 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
         if value is None:
             raise ValueError(f"Key '{key}' not found.")
         return value
+
+    def raise_to(self, key, value: int, timeout: int | None) -> None:
+        client = self.get_client(key, write=True)
+        if self._raise is None:
+            self._raise = client.register_script(RAISE_TO)
+        self._raise(keys=[key], args=[value, timeout or 0], client=client)
 
 
 class FailSoftRedisCache(RedisCache):
@@ -111,19 +149,26 @@ class FailSoftRedisCache(RedisCache):
         self.last_attempt = 0.0
 
     def attempt(self, operation: str, *args, **kwargs):
+        return self.attempt_with(
+            lambda: getattr(super(FailSoftRedisCache, self), operation)(*args, **kwargs),
+            lambda: getattr(self.fallback, operation)(*args, **kwargs),
+        )
+
+    def attempt_with(self, in_redis, in_memory):
+        """in_redis(), or in_memory() while Redis is away."""
         now = time.monotonic()
         if self.failing_since and now - self.last_attempt < RETRY_INTERVAL:
             # Redis was away a moment ago: don't make every request wait for a timeout.
-            return getattr(self.fallback, operation)(*args, **kwargs)
+            return in_memory()
         self.last_attempt = now
         try:
-            result = getattr(super(), operation)(*args, **kwargs)
+            result = in_redis()
         except UNREACHABLE as error:
             self.failing_since = self.failing_since or now
             if now - self.last_warning > WARNING_INTERVAL:
                 self.last_warning = now
                 logger.warning("Redis unreachable (%s); using this process's memory.", error)
-            return getattr(self.fallback, operation)(*args, **kwargs)
+            return in_memory()
         self.failing_since = None
         return result
 
@@ -132,6 +177,15 @@ class FailSoftRedisCache(RedisCache):
         result = self.attempt("clear")
         self.near.announce([EVERY_GROUP])
         return result
+
+    def raise_to(self, key: str, value: int, timeout: float) -> None:
+        """Store the number `value` under `key` unless it holds a greater one, at once for
+        every process (one script in Redis)."""
+        redis_key = self.make_and_validate_key(key)
+        self.attempt_with(
+            lambda: self._cache.raise_to(redis_key, value, self.get_backend_timeout(timeout)),
+            lambda: raise_in(self.fallback, key, value, timeout),
+        )
 
 
 def fail_soft(operation: str):
@@ -192,11 +246,25 @@ NEAR_SECONDS = 5
 # More announcements than this waiting at once: some may still be in Redis's own buffers,
 # not yet in the socket. Everything kept is forgotten and the subscription made afresh.
 MOST_ANNOUNCEMENTS_AT_ONCE = 200
+# Entries kept at most (each a few hundred bytes): past this, all are forgotten at once.
+MOST_KEPT = 10_000
+# A Redis that refuses to let us listen (a user without the channel's permission) is asked
+# again this often, not at every request.
+REFUSED_RETRY_INTERVAL = 60  # seconds
 EVERY_GROUP = "*"
 
 
 class Overheard(Exception):
     """More was announced than one read may trust to be all of it."""
+
+
+def near_channel(backend: "FailSoftRedisCache") -> str:
+    """The channel of a Redis database's announcements. A channel is seen by every database
+    of a server, so the database's number names it, with the key prefix; not the server's
+    address (every process must hear the same channel however its URL names the server) nor
+    anything secret."""
+    database = parse_url(backend._servers[0]).get("db", 0)
+    return f"{backend.key_prefix}:near:{database}"
 
 
 class Listener:
@@ -205,10 +273,11 @@ class Listener:
     def __init__(self, url: str, channel: str, **timeouts):
         # A connection of its own, outside any pool, speaking RESP2 (messages as plain
         # arrays); it is never handed to a command and never reconnects by itself (a new
-        # connection would have missed what was announced meanwhile).
-        options = parse_url(url)
+        # connection would have missed what was announced meanwhile). The URL's own
+        # options win, as they do for the cache's connections.
+        options = {**timeouts, **parse_url(url), "protocol": 2}
         connection_class = options.pop("connection_class", redis.Connection)
-        self.connection = connection_class(**options, **timeouts, protocol=2)
+        self.connection = connection_class(**options)
         self.connection.connect()
         self.connection.send_command("SUBSCRIBE", channel)
         kind, _, _ = self.connection.read_response()
@@ -236,18 +305,19 @@ class NearCache:
 
     def __init__(self, backend: "FailSoftRedisCache"):
         self.backend = backend
-        # One channel per Redis database and key prefix (a channel is seen by every database
-        # of a server); named by a digest, so no password in a URL is ever shown by Redis.
-        server = hashlib.sha256(backend._servers[0].encode()).hexdigest()[:16]
-        self.channel = f"{backend.key_prefix}:near:{server}"
+        self.channel = near_channel(backend)
         self.process = os.getpid()
         self.listener: Listener | None = None
-        self.last_attempt = -RETRY_INTERVAL
+        self.next_attempt = 0.0
         self.last_warning = -WARNING_INTERVAL
-        # The listener's socket is read by one thread at a time (a threaded server).
+        # The listener's socket is read by one thread at a time (a threaded server), and
+        # what a thread learned is not kept if another heard of a change meanwhile.
         self.lock = threading.Lock()
+        self.heard = 0  # announcements heard, and forgettings, so far
         # group -> {key: (when learned, value)}
         self.kept: dict[str, dict[str, tuple[float, object]]] = {}
+        self.entries = 0
+        self.swept_at = 0.0
 
     def get_many(self, group: str, keys: list[str]) -> dict:
         """backend.get_many(keys), from this process's memory when it may be."""
@@ -261,19 +331,35 @@ class NearCache:
                     return {key: kept[key][1] for key in keys}
             except KeyError:
                 pass
+            heard = self.heard
         found = self.backend.get_many(keys)
-        # Kept only if whole and from Redis itself: what is missing, or from this process's
-        # stand-in memory, must be asked again.
+        # Kept only if whole and from Redis itself (what is missing, or from this process's
+        # stand-in memory, must be asked again), and if nothing was heard meanwhile (it may
+        # be of a change made after Redis answered).
         if len(found) == len(keys) and self.backend.failing_since is None:
             with self.lock:
-                kept = {
-                    key: entry
-                    for key, entry in self.kept.get(group, {}).items()
-                    if now - entry[0] < NEAR_SECONDS
-                }
-                kept.update((key, (now, value)) for key, value in found.items())
-                self.kept[group] = kept
+                if self.heard == heard:
+                    self._keep(group, found, now)
         return found
+
+    def _keep(self, group: str, found: dict, now: float) -> None:
+        if now - self.swept_at > NEAR_SECONDS or self.entries + len(found) > MOST_KEPT:
+            self._sweep(now)
+        kept = self.kept.setdefault(group, {})
+        self.entries += len(found.keys() - kept.keys())
+        kept.update((key, (now, value)) for key, value in found.items())
+
+    def _sweep(self, now: float) -> None:
+        """Drop what is out of date; everything, if what is not is still too much."""
+        self.kept = {
+            group: fresh
+            for group, entries in self.kept.items()
+            if (fresh := {k: e for k, e in entries.items() if now - e[0] < NEAR_SECONDS})
+        }
+        self.entries = sum(len(entries) for entries in self.kept.values())
+        if self.entries > MOST_KEPT // 2:
+            self.kept, self.entries = {}, 0
+        self.swept_at = now
 
     def forget(self, groups) -> None:
         """Forget these groups here, at once (what this process changed)."""
@@ -281,18 +367,23 @@ class NearCache:
             self._forget(groups)
 
     def _forget(self, groups) -> None:
+        self.heard += 1
         if EVERY_GROUP in groups:
-            self.kept.clear()
+            self.kept, self.entries = {}, 0
+            return
         for group in groups:
-            self.kept.pop(group, None)
+            self.entries -= len(self.kept.pop(group, ()))
 
     def announce(self, groups: list[str]) -> None:
         """Tell every process these groups changed (after changing their entries). Returns
         once Redis has handed the announcement to every listener's socket: a reader's next
-        request, whichever process takes it, finds it there."""
+        request, whichever process takes it, finds it there. While Redis is away, nothing
+        (no listener hears it then, so none keeps anything), and no wait for it."""
         self.forget(groups)
-        if not groups:
-            return
+        if groups:
+            self.backend.attempt_with(lambda: self._publish(groups), lambda: None)
+
+    def _publish(self, groups: list[str]) -> None:
         try:
             client = self.backend._cache.get_client(write=True)
             with client.pipeline(transaction=False) as pipe:
@@ -303,40 +394,48 @@ class NearCache:
             # the next command: once this is answered, they are there.
             client.ping()
         except UNREACHABLE:
-            pass  # no listener hears Redis now, so none keeps anything: nothing to tell
+            raise
         except redis.exceptions.RedisError as error:
-            # Redis refuses (a user not allowed to publish): what others keep goes stale
-            # for NEAR_SECONDS at most. Said, never a failed write.
-            logger.error("Could not announce a change on %s: %s", self.channel, error)
+            # Refused (a user not allowed to publish): what others keep goes stale for
+            # NEAR_SECONDS at most. Said, never a failed write.
+            self._warn("Could not announce a change on %s: %s", error)
 
     def _listening(self, now: float) -> bool:
         """Whether what is kept may be used: this process listens, and has heard every
         announcement made until now (and forgotten what they name)."""
         if self.process != os.getpid():
             # Forked: the parent's socket is not ours to read (nor to close).
-            self.process, self.listener, self.kept = os.getpid(), None, {}
+            self.process, self.listener, self.kept, self.entries = os.getpid(), None, {}, 0
         if self.listener is None:
-            if now - self.last_attempt < RETRY_INTERVAL or self.backend.failing_since:
+            if now < self.next_attempt or self.backend.failing_since:
                 return False
-            self.last_attempt = now
+            self.next_attempt = now + RETRY_INTERVAL
             try:
                 self.listener = Listener(
                     self.backend._servers[0], self.channel, **self.backend._timeouts
                 )
-            except (redis.exceptions.RedisError, OSError, ValueError) as error:
-                if now - self.last_warning > WARNING_INTERVAL:
-                    self.last_warning = now
-                    logger.warning("Not listening on %s: %s", self.channel, error)
+            except Exception as error:  # noqa: BLE001 - whatever it is, pages are served
+                if not isinstance(error, UNREACHABLE):
+                    self.next_attempt = now + REFUSED_RETRY_INTERVAL
+                self._warn("Not listening on %s: %s", error)
                 return False
-            self.kept.clear()  # all learned before the subscription is suspect
+            self._forget([EVERY_GROUP])  # all learned before the subscription is suspect
         try:
             groups = self.listener.announced()
         except (Overheard, redis.exceptions.RedisError, OSError, ValueError):
             self.listener.close()
-            self.listener, self.kept = None, {}
+            self.listener = None
+            self._forget([EVERY_GROUP])
             return False
-        self._forget(groups)
+        if groups:
+            self._forget(groups)
         return True
+
+    def _warn(self, message: str, error: Exception) -> None:
+        now = time.monotonic()
+        if now - self.last_warning > WARNING_INTERVAL:
+            self.last_warning = now
+            logger.warning(message, self.channel, error)
 
 
 def get_many_near(group: str, keys: list[str]) -> dict:

@@ -62,3 +62,32 @@ def test_a_suspension_or_a_report_is_not_deleted_around_the_audit_log(
     assert response.status_code == 302
     assert not Restriction.objects.filter(pk=suspension.pk).exists()
     assert not Flag.objects.filter(pk=report.pk).exists()
+
+
+def test_accounts_deleted_together_leave_no_page_showing_them(
+    owner_client, seeded_essay, django_user_model
+):
+    """The changelist's "Delete selected": their comments lose their author's name on the
+    page every visitor gets, at once."""
+    from django.test import Client
+
+    from tests.conftest import add_comment
+
+    spammers = [
+        django_user_model.objects.create_user(
+            email=f"spam{n}@example.org", password="spam-password-123", display_name=f"Spammer {n}"
+        )
+        for n in range(2)
+    ]
+    for spammer in spammers:
+        add_comment(seeded_essay, author=spammer, body="Buy now.")
+    url = seeded_essay.get_absolute_url()
+    assert "Spammer 1" in Client().get(url).content.decode()
+    response = owner_client.post(
+        "/admin/accounts/user/",
+        {"action": "delete_selected", "_selected_action": [s.pk for s in spammers], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not django_user_model.objects.filter(email__startswith="spam").exists()
+    page = Client().get(url).content.decode()
+    assert "Spammer 0" not in page and "Spammer 1" not in page

@@ -7,6 +7,7 @@ Needs Redis: CI runs this with REDIS_URL set (the suite's second run)."""
 
 import os
 import secrets
+import time
 
 import pytest
 import redis
@@ -103,9 +104,7 @@ def test_nothing_is_kept_longer_than_near_seconds(processes, monkeypatch):
     assert reader.near.get_many("essay", ["state"]) == {"state": 2}
 
 
-def test_a_lost_subscription_forgets_everything_and_keeps_nothing_until_renewed(
-    processes, monkeypatch
-):
+def test_a_lost_subscription_forgets_everything_and_keeps_nothing_until_renewed(processes):
     reader, writer = processes
     writer.set("state", 1)
     reader.near.get_many("essay", ["state"])
@@ -120,7 +119,7 @@ def test_a_lost_subscription_forgets_everything_and_keeps_nothing_until_renewed(
     behind_their_back(writer, state=3)
     assert reader.near.get_many("essay", ["state"]) == {"state": 3}, "kept while not listening"
     # A moment later it listens again, and keeps again.
-    monkeypatch.setattr(near_module, "RETRY_INTERVAL", 0)
+    reader.near.next_attempt = 0
     assert reader.near.get_many("essay", ["state"]) == {"state": 3}
     assert reader.near.listener is not None
     behind_their_back(writer, state=4)
@@ -186,3 +185,87 @@ def test_a_reading_page_served_again_asks_redis_nothing(seeded_essay, monkeypatc
     page = Client().get(url).content.decode()
     assert "Heard at once." in page
     assert commands, "the page was not asked for again"
+
+
+def test_a_state_only_grows(processes):
+    """raise_to, in Redis: a version is stored unless a greater one is there already."""
+    first, second = processes
+    first.raise_to("state", 5, 60)
+    second.raise_to("state", 4, 60)
+    assert first.get("state") == 5
+    second.raise_to("state", 6, 60)
+    assert first.get("state") == 6
+    first.set("state", "not a number")
+    first.raise_to("state", 1, 60)
+    assert second.get("state") == 1
+    assert 0 < redis.Redis.from_url(os.environ["REDIS_URL"]).ttl(first.make_key("state")) <= 60
+
+
+def test_every_spelling_of_a_database_shares_one_channel_that_shows_no_secret():
+    spellings = [
+        "redis://127.0.0.1:6379/15",
+        "redis://localhost:6379?db=15",
+        "redis://:a-secret@127.0.0.1:6379/15?socket_timeout=2",
+    ]
+    channels = {FailSoftRedisCache(url, {}).near.channel for url in spellings}
+    assert len(channels) == 1
+    assert "secret" not in channels.pop()
+    assert FailSoftRedisCache("redis://127.0.0.1:6379/14", {}).near.channel not in channels
+
+
+def test_options_in_the_url_are_the_listeners_too(processes):
+    """The URL's own options (as Django's connections take them) make no clash with the
+    cache's OPTIONS: the process listens, and keeps."""
+    _, writer = processes
+    url = os.environ["REDIS_URL"]
+    reader = FailSoftRedisCache(
+        f"{url}{'&' if '?' in url else '?'}socket_timeout=2&protocol=3",
+        {"KEY_PREFIX": writer.key_prefix, "OPTIONS": {"socket_timeout": 0.5}},
+    )
+    writer.set("state", 1)
+    assert reader.near.get_many("essay", ["state"]) == {"state": 1}
+    assert reader.near.listener is not None and reader.near.kept
+    reader.near.listener.close()
+
+
+def test_what_a_thread_learned_is_not_kept_if_another_heard_of_a_change_meanwhile(processes):
+    """Two threads of one process: the first's answer from Redis arrives; before it keeps
+    it, the second hears that the essay changed (after Redis answered the first)."""
+    reader, writer = processes
+    writer.set("state", 1)
+    fetch = reader.get_many
+
+    def fetched_then_a_change_heard(keys):
+        found = fetch(keys)
+        writer.set("state", 2)
+        writer.near.announce(["essay"])
+        with reader.near.lock:  # the other thread, before it serves a page, hears it
+            assert reader.near._listening(time.monotonic())
+        return found
+
+    reader.get_many = fetched_then_a_change_heard
+    assert reader.near.get_many("essay", ["state"]) == {"state": 1}
+    reader.get_many = fetch
+    assert reader.near.get_many("essay", ["state"]) == {"state": 2}
+
+
+def test_a_process_keeps_a_bounded_number_of_entries(processes, monkeypatch):
+    reader, writer = processes
+    monkeypatch.setattr(near_module, "MOST_KEPT", 10)
+    writer.set("state", 1)
+    for number in range(50):
+        reader.near.get_many(f"essay {number}", ["state"])
+        assert reader.near.entries == sum(len(kept) for kept in reader.near.kept.values())
+        assert reader.near.entries <= 10
+
+
+def test_with_redis_away_an_announcement_waits_for_nothing():
+    """A write announces its change; with Redis away a moment ago, it does not wait for
+    Redis again (a hung Redis would cost each write its timeout)."""
+    backend = web_process("near-test-away")
+    backend._servers = ["redis://127.0.0.1:1/0"]  # nothing listens there
+    backend.set("anything", 1)
+    assert backend.failing_since is not None
+    tried_at = backend.last_attempt
+    backend.near.announce(["essay"])
+    assert backend.last_attempt == tried_at
