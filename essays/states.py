@@ -3,11 +3,11 @@ discussion_version, kept in the shared cache under its slug.
 
 A write that changes what readers see bumps the version in the database
 (EssayQuerySet.discussion_changed), forgets the cached state at once, and after its
-transaction commits stores the version it made. A state only ever grows in the cache
-(forum/cache.py's raise_to): a page rendered from before the write, and finished after it,
-cannot put its older version back. A state is remembered only for STATE_SECONDS, which
-bounds what a lost invalidation (a Redis outage, when each process falls back to its own
-memory) could leave stale.
+transaction commits stores the version it made and tells every process. A state only ever
+grows in the cache (forum/cache.py's raise_to): a page rendered from before the write, and
+finished after it, cannot put its older version back. A state is remembered only for
+STATE_SECONDS, which bounds what a lost invalidation (a Redis outage, when each process
+falls back to its own memory) could leave stale.
 
 Each change is also announced to every web process (forum/cache.py's NearCache): a process
 that keeps an essay's state and reading page in its own memory, so as not to ask Redis for
@@ -17,7 +17,7 @@ them on every request, forgets them when it hears of the change.
 from django.core.cache import cache
 from django.db import transaction
 
-from forum.cache import announce_changed, raise_to
+from forum.cache import announce_changed, forget_near, raise_to
 
 STATE_SECONDS = 60
 
@@ -64,8 +64,12 @@ def essay_states_changed(versions: dict[str, int]) -> None:
     slugs = list(versions)
     if not slugs:
         return
-    # Readers rendering meanwhile see the database as it was: let them.
-    _forget_everywhere(slugs)
+    # Forgotten at once by this process and in the shared cache: what this transaction
+    # reads later sees its own change (a test's too, which never commits). Every process
+    # is told once it commits: until then the old state is the truth elsewhere, and the
+    # essay's row, locked until the commit, is not held while they are told.
+    cache.delete_many([state_key(slug) for slug in slugs])
+    forget_near(slugs)
     transaction.on_commit(lambda: _store_everywhere(versions))
 
 
