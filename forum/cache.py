@@ -116,7 +116,10 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
         client = self.get_client(key, write=True)
         if self._incr_existing is None:
             self._incr_existing = client.register_script(INCR_EXISTING)
-        value = self._incr_existing(keys=[key], args=[delta], client=client)
+        try:
+            value = self._incr_existing(keys=[key], args=[delta], client=client)
+        except redis.exceptions.NoPermissionError:
+            return super().incr(key, delta)  # a Redis user not allowed scripts: Django's
         if value is None:
             raise ValueError(f"Key '{key}' not found.")
         return value
@@ -125,7 +128,14 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
         client = self.get_client(key, write=True)
         if self._raise is None:
             self._raise = client.register_script(RAISE_TO)
-        self._raise(keys=[key], args=[value, timeout or 0], client=client)
+        try:
+            self._raise(keys=[key], args=[value, timeout or 0], client=client)
+        except redis.exceptions.NoPermissionError:
+            # A Redis user not allowed scripts: asked, then set (a render racing a write
+            # may then put an older version back, until the next change or STATE_SECONDS).
+            current = self.get(key, None)
+            if not isinstance(current, int) or current < value:
+                self.set(key, value, timeout)
 
 
 class FailSoftRedisCache(RedisCache):
@@ -270,26 +280,35 @@ def near_channel(backend: "FailSoftRedisCache") -> str:
 class Listener:
     """This process's subscription to the announcements of changed groups."""
 
-    def __init__(self, url: str, channel: str, **timeouts):
+    def __init__(self, url: str, channel: str, publisher, **timeouts):
         # A connection of its own, outside any pool, speaking RESP2 (messages as plain
         # arrays); it is never handed to a command and never reconnects by itself (a new
         # connection would have missed what was announced meanwhile). The URL's own
-        # options win, as they do for the cache's connections.
+        # options win, as they do for the cache's connections (but the pool's own).
         options = {**timeouts, **parse_url(url), "protocol": 2}
+        for pool_option in ("max_connections", "timeout", "connection_pool_class"):
+            options.pop(pool_option, None)
         connection_class = options.pop("connection_class", redis.Connection)
         self.connection = connection_class(**options)
         self.connection.connect()
-        self.connection.send_command("SUBSCRIBE", channel)
-        kind, _, _ = self.connection.read_response()
-        if kind != b"subscribe":
-            raise redis.exceptions.ResponseError(f"SUBSCRIBE answered {kind!r}")
+        try:
+            self.connection.send_command("SUBSCRIBE", channel)
+            kind, _, _ = self.connection.read_response()
+            if kind != b"subscribe":
+                raise redis.exceptions.ResponseError(f"SUBSCRIBE answered {kind!r}")
+            # Whoever may not announce (a Redis user refused PUBLISH) must keep nothing:
+            # every process has the same user, so no change would ever be heard.
+            publisher.publish(channel, "")
+        except BaseException:
+            self.close()
+            raise
 
     def announced(self) -> list[str]:
         """The groups announced since the last call (EVERY_GROUP among them: all)."""
         groups = []
         while self.connection.can_read(timeout=0):
             kind, _, group = self.connection.read_response()
-            if kind == b"message":
+            if kind == b"message" and group:  # (empty: another process's first publish)
                 groups.append(group.decode())
             if len(groups) > MOST_ANNOUNCEMENTS_AT_ONCE:
                 raise Overheard
@@ -306,6 +325,9 @@ class NearCache:
     def __init__(self, backend: "FailSoftRedisCache"):
         self.backend = backend
         self.channel = near_channel(backend)
+        # Reads from replicas (servers after the first) may lag behind an announcement: a
+        # process would keep what it heard had changed. Nothing is kept near then.
+        self.replicas = len(backend._servers) > 1
         self.process = os.getpid()
         self.listener: Listener | None = None
         self.next_attempt = 0.0
@@ -323,20 +345,21 @@ class NearCache:
         """backend.get_many(keys), from this process's memory when it may be."""
         now = time.monotonic()
         with self.lock:
-            if not self._listening(now):
-                return self.backend.get_many(keys)
-            kept = self.kept.get(group, {})
-            try:
-                if all(now - kept[key][0] < NEAR_SECONDS for key in keys):
+            listening = self._listening(now)
+            if listening:
+                kept = self.kept.get(group, {})
+                if all(key in kept and now - kept[key][0] < NEAR_SECONDS for key in keys):
                     return {key: kept[key][1] for key in keys}
-            except KeyError:
-                pass
             heard = self.heard
-        found = self.backend.get_many(keys)
+        from_memory = []
+        found = self.backend.attempt_with(
+            lambda: RedisCache.get_many(self.backend, keys),
+            lambda: from_memory.append(True) or self.backend.fallback.get_many(keys),
+        )
         # Kept only if whole and from Redis itself (what is missing, or from this process's
         # stand-in memory, must be asked again), and if nothing was heard meanwhile (it may
         # be of a change made after Redis answered).
-        if len(found) == len(keys) and self.backend.failing_since is None:
+        if listening and len(found) == len(keys) and not from_memory:
             with self.lock:
                 if self.heard == heard:
                     self._keep(group, found, now)
@@ -407,12 +430,15 @@ class NearCache:
             # Forked: the parent's socket is not ours to read (nor to close).
             self.process, self.listener, self.kept, self.entries = os.getpid(), None, {}, 0
         if self.listener is None:
-            if now < self.next_attempt or self.backend.failing_since:
+            if now < self.next_attempt or self.backend.failing_since or self.replicas:
                 return False
             self.next_attempt = now + RETRY_INTERVAL
             try:
                 self.listener = Listener(
-                    self.backend._servers[0], self.channel, **self.backend._timeouts
+                    self.backend._servers[0],
+                    self.channel,
+                    self.backend._cache.get_client(write=True),
+                    **self.backend._timeouts,
                 )
             except Exception as error:  # noqa: BLE001 - whatever it is, pages are served
                 if not isinstance(error, UNREACHABLE):

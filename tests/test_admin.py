@@ -91,3 +91,35 @@ def test_accounts_deleted_together_leave_no_page_showing_them(
     assert not django_user_model.objects.filter(email__startswith="spam").exists()
     page = Client().get(url).content.decode()
     assert "Spammer 0" not in page and "Spammer 1" not in page
+
+
+def test_an_account_is_deleted_before_the_pages_showing_it_are_said_to_change(
+    seeded_essay, django_user_model
+):
+    """Else a page rendered in between, still showing them, would be kept as the new one
+    (the admin's bulk delete runs outside any transaction)."""
+    from django.db import connection
+
+    from tests.conftest import add_comment
+
+    member = django_user_model.objects.create_user(
+        email="leaving@example.org", password="leaving-password-123", display_name="Leaving"
+    )
+    add_comment(seeded_essay, author=member, body="Goodbye.")
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        member.delete()
+    deleted = next(
+        i for i, sql in enumerate(statements) if sql.startswith('DELETE FROM "accounts_user"')
+    )
+    bumped = next(
+        i
+        for i, sql in enumerate(statements)
+        if "discussion_version" in sql and sql.startswith("UPDATE")
+    )
+    assert deleted < bumped

@@ -233,7 +233,8 @@ def test_what_a_thread_learned_is_not_kept_if_another_heard_of_a_change_meanwhil
     it, the second hears that the essay changed (after Redis answered the first)."""
     reader, writer = processes
     writer.set("state", 1)
-    fetch = reader.get_many
+    client = reader._cache  # Django's Redis client, which the near cache asks
+    fetch = client.get_many
 
     def fetched_then_a_change_heard(keys):
         found = fetch(keys)
@@ -243,9 +244,9 @@ def test_what_a_thread_learned_is_not_kept_if_another_heard_of_a_change_meanwhil
             assert reader.near._listening(time.monotonic())
         return found
 
-    reader.get_many = fetched_then_a_change_heard
+    client.get_many = fetched_then_a_change_heard
     assert reader.near.get_many("essay", ["state"]) == {"state": 1}
-    reader.get_many = fetch
+    client.get_many = fetch
     assert reader.near.get_many("essay", ["state"]) == {"state": 2}
 
 
@@ -269,3 +270,68 @@ def test_with_redis_away_an_announcement_waits_for_nothing():
     tried_at = backend.last_attempt
     backend.near.announce(["essay"])
     assert backend.last_attempt == tried_at
+
+
+@pytest.fixture
+def redis_user():
+    """A Redis user of this test's own, with the rules given; removed afterwards."""
+    server = redis.Redis.from_url(os.environ["REDIS_URL"])
+    made = []
+
+    def make(*rules: str) -> str:
+        name, password = f"near-test-{secrets.token_hex(4)}", secrets.token_hex(8)
+        server.acl_setuser(name, enabled=True, passwords=[f"+{password}"], reset_keys=True)
+        server.execute_command("ACL", "SETUSER", name, "~*", "&*", *rules)
+        made.append(name)
+        url = os.environ["REDIS_URL"].replace("redis://", f"redis://{name}:{password}@", 1)
+        return url
+
+    yield make
+    for name in made:
+        server.acl_deluser(name)
+
+
+def process_as(url: str, prefix: str) -> FailSoftRedisCache:
+    return FailSoftRedisCache(url, {"KEY_PREFIX": prefix, "OPTIONS": {"socket_timeout": 0.5}})
+
+
+def test_a_redis_user_not_allowed_scripts_still_raises_states_and_counts(processes, redis_user):
+    writer, _ = processes
+    backend = process_as(redis_user("+@all", "-@scripting"), writer.key_prefix)
+    backend.raise_to("state", 5, 60)
+    backend.raise_to("state", 4, 60)
+    assert writer.get("state") == 5
+    backend.set("count", 1)
+    assert backend.incr("count") == 2
+    assert backend.failing_since is None
+
+
+def test_a_process_that_may_not_announce_keeps_nothing(processes, redis_user):
+    """Every process has the same Redis user: if it may not publish, no change would ever be
+    heard, so none keeps anything."""
+    writer, _ = processes
+    reader = process_as(redis_user("+@all", "-publish"), writer.key_prefix)
+    writer.set("state", 1)
+    assert reader.near.get_many("essay", ["state"]) == {"state": 1}
+    assert reader.near.listener is None and reader.near.kept == {}
+    behind_their_back(writer, state=2)
+    assert reader.near.get_many("essay", ["state"]) == {"state": 2}
+
+
+def test_with_replicas_nothing_is_kept():
+    """A replica may answer with what an announcement said had changed."""
+    url = os.environ["REDIS_URL"]
+    backend = FailSoftRedisCache([url, url], {"KEY_PREFIX": f"near-test-{secrets.token_hex(4)}"})
+    backend.set("state", 1)
+    assert backend.near.get_many("essay", ["state"]) == {"state": 1}
+    assert backend.near.kept == {} and backend.near.listener is None
+
+
+def test_options_of_the_pool_in_the_url_are_not_the_listeners(processes):
+    _, writer = processes
+    url = os.environ["REDIS_URL"]
+    reader = process_as(f"{url}{'&' if '?' in url else '?'}max_connections=50", writer.key_prefix)
+    writer.set("state", 1)
+    reader.near.get_many("essay", ["state"])
+    assert reader.near.listener is not None and reader.near.kept
+    reader.near.listener.close()

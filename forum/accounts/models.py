@@ -1,5 +1,5 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -81,10 +81,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def delete(self, *args, **kwargs):
         # Their comments lose their author (the database sets it to null, unseen by the
-        # comments' own bookkeeping): the pages that show them change.
-        self.essays_commented_on().discussion_changed()
-        forget_account(self.pk)
-        return super().delete(*args, **kwargs)
+        # comments' own bookkeeping): the pages that show them change. Said in the same
+        # transaction, after the deletion: a page rendered before it commits is not kept
+        # as the new one (the admin's bulk delete runs outside any transaction).
+        pk = self.pk
+        with transaction.atomic():
+            essays = list(self.essays_commented_on().values_list("pk", flat=True))
+            deleted = super().delete(*args, **kwargs)
+            Essay.objects.filter(pk__in=essays).discussion_changed()
+        forget_account(pk)
+        return deleted
 
     def essays_commented_on(self):
         return Essay.objects.filter(comments__author=self).distinct()
