@@ -419,8 +419,8 @@ class NearCache:
         except UNREACHABLE:
             raise
         except redis.exceptions.RedisError as error:
-            # Refused (a user not allowed to publish): what others keep goes stale for
-            # NEAR_SECONDS at most. Said, never a failed write.
+            # Refused (a Redis user not allowed to publish): then no process keeps anything
+            # (see Listener), so nothing goes stale. Said, never a failed write.
             self._warn("Could not announce a change on %s: %s", error)
 
     def _listening(self, now: float) -> bool:
