@@ -71,9 +71,10 @@ return 1
 
 
 def raise_in(backend, key: str, value: int, timeout: float) -> None:
-    """raise_to in a cache of this process's own (one process: no one writes in between
-    but its own threads, and a version only grows)."""
-    current = backend.get(key)
+    """raise_to asked, then set: atomic enough in a cache of this process's own (no one
+    writes in between but its own threads, and a version only grows). `backend`: a Django
+    cache, or Django's Redis client (whose get needs its default)."""
+    current = backend.get(key, None)
     if not isinstance(current, int) or current < value:
         backend.set(key, value, timeout)
 
@@ -133,9 +134,7 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
         except redis.exceptions.NoPermissionError:
             # A Redis user not allowed scripts: asked, then set (a render racing a write
             # may then put an older version back, until the next change or STATE_SECONDS).
-            current = self.get(key, None)
-            if not isinstance(current, int) or current < value:
-                self.set(key, value, timeout)
+            raise_in(self, key, value, timeout)
 
 
 class FailSoftRedisCache(RedisCache):

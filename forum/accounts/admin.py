@@ -25,10 +25,3 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "display_name", "password1", "password2"]})
     ]
-
-    def delete_queryset(self, request, queryset):
-        """ "Delete selected" deletes each account as deleting one does (User.delete): the
-        pages that show their comments change, and say so. (The queryset's own delete
-        would not.)"""
-        for user in queryset:
-            user.delete()

@@ -12,7 +12,32 @@ from .cached import forget_account
 from .names import name_for_display, validate_display_name
 
 
-class UserManager(BaseUserManager):
+def _deleted_with_their_pages(user_ids: list[int], delete):
+    """delete() of these accounts, and the pages that show their comments said to change.
+
+    Their comments lose their author (the database sets it to null, unseen by the comments'
+    own bookkeeping). Said in the deletion's transaction, after it: a page rendered before
+    it commits is never kept as the new one."""
+    with transaction.atomic():
+        essays = list(
+            Essay.objects.filter(comments__author_id__in=user_ids)
+            .distinct()
+            .values_list("pk", flat=True)
+        )
+        deleted = delete()
+        Essay.objects.filter(pk__in=essays).discussion_changed()
+    for user_id in user_ids:
+        forget_account(user_id)
+    return deleted
+
+
+class UserQuerySet(models.QuerySet):
+    def delete(self):
+        """As User.delete, for every account selected (the admin's "Delete selected")."""
+        return _deleted_with_their_pages(list(self.values_list("pk", flat=True)), super().delete)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra_fields):
@@ -80,17 +105,8 @@ class User(AbstractBaseUser, PermissionsMixin):
             self.essays_commented_on().discussion_changed()
 
     def delete(self, *args, **kwargs):
-        # Their comments lose their author (the database sets it to null, unseen by the
-        # comments' own bookkeeping): the pages that show them change. Said in the same
-        # transaction, after the deletion: a page rendered before it commits is not kept
-        # as the new one (the admin's bulk delete runs outside any transaction).
-        pk = self.pk
-        with transaction.atomic():
-            essays = list(self.essays_commented_on().values_list("pk", flat=True))
-            deleted = super().delete(*args, **kwargs)
-            Essay.objects.filter(pk__in=essays).discussion_changed()
-        forget_account(pk)
-        return deleted
+        delete = super().delete
+        return _deleted_with_their_pages([self.pk], lambda: delete(*args, **kwargs))
 
     def essays_commented_on(self):
         return Essay.objects.filter(comments__author=self).distinct()
